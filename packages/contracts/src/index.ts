@@ -1,0 +1,4 @@
+export * from './queues.js';
+export * from './rpc.js';
+export * from './enums.js';
+export * from './errors.js';

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** Request/response patterns (served over the load-balanced Redis-list transport in @ragnest/runtime). */
+export const RpcPatterns = {
+  search: 'retrieval.search.v1',
+  indexChunksNow: 'retrieval.index-chunks.v1',
+  ping: 'retrieval.ping.v1',
+} as const;
+export type RpcPattern = (typeof RpcPatterns)[keyof typeof RpcPatterns];
+
+export const searchRequestSchema = z.object({
+  tenantId: z.string(),
+  datasetIds: z.array(z.string()).min(1),
+  documentIds: z.array(z.string()).default([]),
+  question: z.string(),
+  page: z.number().int().min(1),
+  pageSize: z.number().int().min(1),
+  similarityThreshold: z.number(),
+  vectorSimilarityWeight: z.number().min(0).max(1),
+  topK: z.number().int().min(1),
+  highlight: z.boolean().default(false),
+  correlationId: z.string().optional(),
+});
+export type SearchRpcRequest = z.input<typeof searchRequestSchema>;
+
+export interface SearchHit {
+  chunkId: string;
+  similarity: number;
+  vectorSimilarity: number;
+  termSimilarity: number;
+  highlight?: string;
+}
+
+export interface SearchRpcResponse {
+  total: number;
+  hits: SearchHit[];
+  /** over all hits above the threshold, not just the page */
+  docAggs: { documentId: string; count: number }[];
+  /** id of the replica that answered (lets tests and operators see load balancing) */
+  servedBy: string;
+}
+
+export const indexChunksNowSchema = z.object({
+  chunkIds: z.array(z.string()).min(1).max(1000),
+  correlationId: z.string().optional(),
+});
+export type IndexChunksNowRequest = z.input<typeof indexChunksNowSchema>;
+export interface IndexChunksNowResponse {
+  indexed: number;
+}
+
+export interface RpcPayloads {
+  [RpcPatterns.search]: { req: SearchRpcRequest; res: SearchRpcResponse };
+  [RpcPatterns.indexChunksNow]: { req: IndexChunksNowRequest; res: IndexChunksNowResponse };
+  [RpcPatterns.ping]: { req: Record<string, never>; res: { servedBy: string } };
+}

@@ -1,0 +1,111 @@
+import 'reflect-metadata';
+import http from 'node:http';
+import type { DynamicModule, INestApplication, INestApplicationContext, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig, type AppConfig } from '@ragnest/config';
+import { createLogger, redactUrl, type Logger } from '@ragnest/logger';
+import { NestPinoLogger } from './nest-logger.js';
+import { RedisListServer } from './rpc/redis-list.server.js';
+import { registry } from './metrics.js';
+
+export type HealthCheck = () => Promise<Record<string, string | null>>;
+
+export interface AppSpec {
+  name: string;
+  module: (config: AppConfig) => Type | DynamicModule;
+  kind: 'http' | 'rpc' | 'worker';
+  /** http: extra setup before listen (filters, body parsing, routes) */
+  configureHttp?: (app: INestApplication, config: AppConfig) => void | Promise<void>;
+  /** rpc: the service group whose requests this app answers, and how many at once */
+  rpc?: { group: string; concurrency: number };
+  /** worker/rpc: dependency checks served at METRICS_PORT/health; a non-null value names the failure */
+  health?: (app: INestApplicationContext) => HealthCheck;
+  /** printed once the app is ready */
+  readyMessage?: (config: AppConfig) => string;
+}
+
+/** The one bootstrap every app's main.ts calls: config, logger, Nest app, shutdown hooks, metrics. */
+export async function runApp(spec: AppSpec): Promise<INestApplicationContext> {
+  let config: AppConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${spec.name}: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({ app: spec.name, level: config.log.level });
+  installProcessHandlers(logger);
+  const nestLogger = new NestPinoLogger(logger);
+  const module = spec.module(config);
+  let app: INestApplicationContext;
+  try {
+    if (spec.kind === 'http') {
+      const httpApp = await NestFactory.create(module, { logger: nestLogger, bodyParser: false, abortOnError: false });
+      await spec.configureHttp?.(httpApp, config);
+      httpApp.enableShutdownHooks(['SIGINT', 'SIGTERM']);
+      await httpApp.listen(config.http.port, config.http.host);
+      app = httpApp;
+    } else if (spec.kind === 'rpc') {
+      if (!spec.rpc) throw new Error('rpc apps need spec.rpc');
+      const server = new RedisListServer({ url: config.redis.url, prefix: config.redis.prefix, ...spec.rpc });
+      const ms = await NestFactory.createMicroservice(module, { strategy: server, logger: nestLogger, abortOnError: false });
+      ms.enableShutdownHooks(['SIGINT', 'SIGTERM']);
+      await ms.listen();
+      app = ms;
+    } else {
+      const ctx = await NestFactory.createApplicationContext(module, { logger: nestLogger, abortOnError: false });
+      ctx.enableShutdownHooks(['SIGINT', 'SIGTERM']);
+      await ctx.init();
+      app = ctx;
+    }
+  } catch (err) {
+    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, `${spec.name} failed to start`);
+    process.exit(1);
+  }
+  if (spec.kind !== 'http' && config.metricsPort > 0) {
+    startOpsServer(config.metricsPort, spec.health?.(app), logger);
+  }
+  logger.info(
+    { redis: redactUrl(config.redis.url), database: redactUrl(config.databaseUrl) },
+    spec.readyMessage?.(config) ?? `${spec.name} ready`,
+  );
+  return app;
+}
+
+function installProcessHandlers(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled rejection');
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err: { message: err.message, stack: err.stack } }, 'uncaught exception');
+    process.exit(1);
+  });
+}
+
+/** Workers have no HTTP API: a tiny server gives probes and Prometheus something to call. */
+function startOpsServer(port: number, health: HealthCheck | undefined, logger: Logger): void {
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      if (req.url === '/metrics') {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(await registry.metrics());
+        return;
+      }
+      if (req.url === '/health' || req.url === '/healthz') {
+        const checks = health ? await health() : {};
+        const failed = Object.entries(checks).filter(([, v]) => v !== null);
+        res.writeHead(failed.length ? 503 : 200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: failed.length ? 'nok' : 'ok', checks }));
+        return;
+      }
+      res.writeHead(404).end();
+    })().catch((err: unknown) => {
+      res.writeHead(500).end(String(err));
+    });
+  });
+  server.listen(port, () => logger.info({ port }, 'ops server (health, metrics) listening'));
+  server.unref();
+}

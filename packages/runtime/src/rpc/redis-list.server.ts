@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { Server, type CustomTransportStrategy, type ReadPacket, type WritePacket } from '@nestjs/microservices';
+import { BaseRpcContext } from '@nestjs/microservices';
+import { Redis } from 'ioredis';
+import { isObservable, of, from, type Observable } from 'rxjs';
+import { getLogger, withCorrelation } from '@ragnest/logger';
+import { requestListKey, type RpcEnvelope, type RpcReply } from './protocol.js';
+
+export interface RedisListServerOptions {
+  url: string;
+  prefix: string;
+  /** service group: requests for patterns `<group>.*` are taken from one shared list */
+  group: string;
+  /** requests handled at once by this replica */
+  concurrency: number;
+  /** identifies this replica in replies (tests and operators see who answered) */
+  replicaId?: string;
+}
+
+/**
+ * Request/response transport over Redis lists. Unlike Nest's Redis transport (pub/sub: every replica
+ * gets every request), each request is BRPOP-ed by exactly one replica, so replicas share the load.
+ */
+export class RedisListServer extends Server implements CustomTransportStrategy {
+  readonly replicaId: string;
+  private running = false;
+  private readonly connections: Redis[] = [];
+  private publisher?: Redis;
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(private readonly opts: RedisListServerOptions) {
+    super();
+    this.replicaId = opts.replicaId ?? `${opts.group}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  }
+
+  listen(callback: (...optionalParams: unknown[]) => unknown): void {
+    this.running = true;
+    this.publisher = new Redis(this.opts.url, { lazyConnect: false, maxRetriesPerRequest: null });
+    for (let i = 0; i < this.opts.concurrency; i++) {
+      const conn = new Redis(this.opts.url, { maxRetriesPerRequest: null });
+      this.connections.push(conn);
+      this.loops.push(this.loop(conn));
+    }
+    callback();
+  }
+
+  private async loop(conn: Redis): Promise<void> {
+    const key = requestListKey(this.opts.prefix, this.opts.group);
+    while (this.running) {
+      let raw: [string, string] | null = null;
+      try {
+        raw = await conn.brpop(key, 1);
+      } catch (err) {
+        if (!this.running) return;
+        getLogger().warn({ err: String(err) }, 'rpc: redis unavailable, retrying');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (!raw) continue;
+      await this.handleRaw(raw[1]);
+    }
+  }
+
+  private async handleRaw(raw: string): Promise<void> {
+    let env: RpcEnvelope;
+    try {
+      env = JSON.parse(raw) as RpcEnvelope;
+    } catch {
+      getLogger().warn('rpc: dropped a malformed request');
+      return;
+    }
+    // the caller has given up: answering would only fill its reply list
+    if (env.deadline && Date.now() > env.deadline) return;
+    await withCorrelation(env.metadata?.correlationId, async () => {
+      const handler = this.getHandlerByPattern(env.pattern);
+      if (!handler) {
+        await this.reply(env, { err: { message: `no handler for ${env.pattern}` }, isDisposed: true });
+        return;
+      }
+      const packet: ReadPacket = { pattern: env.pattern, data: env.data, ...(env.metadata ? { metadata: env.metadata } : {}) };
+      const ctx = new BaseRpcContext([packet]);
+      await new Promise<void>((resolve) => {
+        let produced: Observable<unknown>;
+        (async () => {
+          const result = await handler(env.data, ctx);
+          produced = isObservable(result) ? result : from(Promise.resolve(result));
+          this.send(produced ?? of(undefined), async (p: WritePacket) => {
+            await this.reply(env, p);
+            if (p.isDisposed) resolve();
+          });
+        })().catch(async (err: unknown) => {
+          await this.reply(env, { err: serializeError(err), isDisposed: true });
+          resolve();
+        });
+      });
+    });
+  }
+
+  private async reply(env: RpcEnvelope, p: WritePacket): Promise<void> {
+    if (!this.publisher) return;
+    const reply: RpcReply = {
+      id: env.id,
+      ...(p.err !== undefined ? { err: serializeError(p.err) } : {}),
+      ...(p.response !== undefined ? { response: p.response } : {}),
+      isDisposed: Boolean(p.isDisposed),
+    };
+    try {
+      await this.publisher.multi().lpush(env.replyTo, JSON.stringify(reply)).expire(env.replyTo, 60).exec();
+    } catch (err) {
+      getLogger().warn({ err: String(err) }, 'rpc: could not deliver a reply');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    await Promise.allSettled(this.loops);
+    for (const c of this.connections) c.disconnect();
+    this.publisher?.disconnect();
+  }
+
+  on(): never {
+    throw new Error('RedisListServer does not support event listeners');
+  }
+
+  unwrap<T>(): T {
+    return this.connections as unknown as T;
+  }
+}
+
+function serializeError(err: unknown): { message: string; code?: number; data?: unknown } {
+  if (err && typeof err === 'object') {
+    const e = err as { message?: unknown; code?: unknown; data?: unknown; getError?: () => unknown };
+    if (typeof e.getError === 'function') return serializeError(e.getError());
+    return {
+      message: typeof e.message === 'string' ? e.message : 'error',
+      ...(typeof e.code === 'number' ? { code: e.code } : {}),
+      ...(e.data !== undefined ? { data: e.data } : {}),
+    };
+  }
+  return { message: String(err) };
+}

@@ -1,0 +1,62 @@
+import { join } from 'node:path';
+import { LocalObjectStorage } from './local.js';
+import { MinioObjectStorage } from './minio.js';
+import type { ObjectStorage } from './port.js';
+
+export interface S3Config {
+  /** e.g. `http://minio:9000` or `https://s3.example.com` (no path). */
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region?: string;
+}
+
+export interface ObjectStorageConfig {
+  dataDir: string;
+  s3?: S3Config;
+}
+
+/** Splits an endpoint URL into the minio client's endPoint/port/useSSL. */
+export function parseS3Endpoint(endpoint: string): { endPoint: string; port: number; useSSL: boolean } {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new Error(`invalid S3 endpoint ${JSON.stringify(endpoint)}: expected a URL like http://host:9000`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`invalid S3 endpoint ${JSON.stringify(endpoint)}: protocol must be http or https`);
+  }
+  if ((url.pathname !== '' && url.pathname !== '/') || url.search || url.hash || url.username || url.password) {
+    throw new Error(`invalid S3 endpoint ${JSON.stringify(endpoint)}: must not contain a path, query or credentials`);
+  }
+  const useSSL = url.protocol === 'https:';
+  const port = url.port ? Number(url.port) : useSSL ? 443 : 80;
+  // URL keeps IPv6 literals bracketed; the minio client wants the bare address.
+  const endPoint = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return { endPoint, port, useSSL };
+}
+
+/**
+ * MinIO/S3 when `s3` is configured, else files under `${dataDir}/objects`.
+ * The returned storage is initialised (root directory / bucket created), so this rejects with a readable
+ * reason when the backend is unusable.
+ */
+export async function createObjectStorage(cfg: ObjectStorageConfig): Promise<ObjectStorage> {
+  if (cfg.s3) {
+    const { endpoint, accessKey, secretKey, bucket, region } = cfg.s3;
+    const storage = new MinioObjectStorage({
+      ...parseS3Endpoint(endpoint),
+      accessKey,
+      secretKey,
+      bucket,
+      ...(region ? { region } : {}),
+    });
+    await storage.init();
+    return storage;
+  }
+  const storage = new LocalObjectStorage({ root: join(cfg.dataDir, 'objects') });
+  await storage.init();
+  return storage;
+}
