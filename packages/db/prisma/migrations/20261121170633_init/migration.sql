@@ -32,6 +32,16 @@ CREATE TABLE "user" (
 );
 
 -- CreateTable
+CREATE TABLE "user_session" (
+    "token" TEXT NOT NULL,
+    "user_id" TEXT NOT NULL,
+    "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "expires_at" TIMESTAMPTZ(3) NOT NULL,
+
+    CONSTRAINT "user_session_pkey" PRIMARY KEY ("token")
+);
+
+-- CreateTable
 CREATE TABLE "api_token" (
     "token" TEXT NOT NULL,
     "tenant_id" TEXT NOT NULL,
@@ -159,6 +169,9 @@ CREATE TABLE "chunk" (
 CREATE UNIQUE INDEX "user_email_key" ON "user"("email");
 
 -- CreateIndex
+CREATE INDEX "user_session_user_id_idx" ON "user_session"("user_id");
+
+-- CreateIndex
 CREATE INDEX "api_token_tenant_id_idx" ON "api_token"("tenant_id");
 
 -- CreateIndex
@@ -193,6 +206,9 @@ CREATE INDEX "chunk_document_id_indexed_idx" ON "chunk"("document_id", "indexed"
 
 -- AddForeignKey
 ALTER TABLE "user" ADD CONSTRAINT "user_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenant"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "user_session" ADD CONSTRAINT "user_session_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "user"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "api_token" ADD CONSTRAINT "api_token_tenant_id_fkey" FOREIGN KEY ("tenant_id") REFERENCES "tenant"("id") ON DELETE CASCADE ON UPDATE CASCADE;

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { JobNames, RpcPatterns } from '@ragnest/contracts';
+import { getLogger } from '@ragnest/logger';
+import { QueueProducer, RedisListClient } from '@ragnest/runtime';
+import type { ObjectStorage } from '@ragnest/storage';
+import { InjectStorage } from '../infra/infra.module.js';
+
+/**
+ * Keeps derived stores in step after Postgres (the truth) has changed: index deletions go through the
+ * index queue (retried until the retrieval service has applied them), stored objects are removed.
+ * Search results are always re-read from Postgres, so a deletion is visible to clients at once even
+ * while the index entry is still waiting to be removed.
+ */
+@Injectable()
+export class IndexSync {
+  constructor(
+    private readonly producer: QueueProducer,
+    private readonly rpc: RedisListClient,
+    @InjectStorage() private readonly storage: ObjectStorage,
+  ) {}
+
+  async afterDatasetDeleted(tenantId: string, datasetId: string): Promise<void> {
+    await this.enqueueDelete({ tenantId, datasetId });
+    await this.storage.deletePrefix(`${datasetId}/`).catch((err: unknown) =>
+      getLogger().warn({ datasetId, err: String(err) }, 'could not delete stored objects of a dataset'),
+    );
+  }
+
+  async afterDocumentsDeleted(tenantId: string, documents: { id: string; location: string }[]): Promise<void> {
+    if (documents.length === 0) return;
+    await this.enqueueDelete({ tenantId, documentIds: documents.map((d) => d.id) });
+    for (const d of documents) {
+      await this.storage.delete(d.location).catch((err: unknown) =>
+        getLogger().warn({ documentId: d.id, err: String(err) }, 'could not delete a stored document'),
+      );
+    }
+  }
+
+  /** Chunks of documents whose content is being replaced (re-parse, stop, method change). */
+  async afterChunksCleared(tenantId: string, documentIds: string[]): Promise<void> {
+    if (documentIds.length) await this.enqueueDelete({ tenantId, documentIds });
+  }
+
+  async afterChunksDeleted(tenantId: string, chunkIds: string[]): Promise<void> {
+    if (chunkIds.length) await this.enqueueDelete({ tenantId, chunkIds });
+  }
+
+  /** Embeds (if needed) and indexes chunks before returning: added/edited chunks are searchable at once. */
+  async indexNow(chunkIds: string[]): Promise<void> {
+    await this.rpc.call(RpcPatterns.indexChunksNow, { chunkIds });
+  }
+
+  private async enqueueDelete(p: { tenantId: string; datasetId?: string; documentIds?: string[]; chunkIds?: string[] }): Promise<void> {
+    try {
+      await this.producer.enqueue(JobNames.deleteFromIndex, p);
+    } catch (err) {
+      // Postgres is already right and search results are filtered through it; the reconciler's index
+      // sweep removes what is left behind.
+      getLogger().warn({ ...p, err: String(err) }, 'could not enqueue an index deletion');
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { createPrisma, type PrismaClient } from '@ragnest/db';
+import { createObjectStorage, type ObjectStorage } from '@ragnest/storage';
+import { CONFIG } from '@ragnest/runtime';
+import type { AppConfig } from '@ragnest/config';
+
+export const PRISMA = Symbol('PRISMA');
+export const STORAGE = Symbol('STORAGE');
+export const InjectDb = () => Inject(PRISMA);
+export const InjectStorage = () => Inject(STORAGE);
+
+@Injectable()
+class InfraShutdown implements OnApplicationShutdown {
+  constructor(@InjectDb() private readonly db: PrismaClient, @InjectStorage() private readonly storage: ObjectStorage) {}
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.db.$disconnect(), this.storage.close()]);
+  }
+}
+
+/** Adapters the API's services talk to: Postgres (Prisma) and object storage. */
+@Global()
+@Module({
+  providers: [
+    { provide: PRISMA, inject: [CONFIG], useFactory: (c: AppConfig) => createPrisma(c.databaseUrl, { poolSize: 20 }) },
+    {
+      provide: STORAGE,
+      inject: [CONFIG],
+      useFactory: async (c: AppConfig) => {
+        const s = createObjectStorage({ dataDir: c.dataDir, ...(c.s3 ? { s3: c.s3 } : {}) });
+        const init = (s as { init?: () => Promise<void> }).init;
+        if (init) await init.call(s).catch(() => undefined); // reported by /health instead of crashing boot
+        return s;
+      },
+    },
+    InfraShutdown,
+  ],
+  exports: [PRISMA, STORAGE],
+})
+export class InfraModule {}

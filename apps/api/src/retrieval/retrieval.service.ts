@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import type { PrismaClient } from '@ragnest/db';
+import { DomainError, RetCode, dataError } from '@ragnest/contracts';
+import { InjectDb } from '../infra/infra.module.js';
+import { RetrievalGateway } from './retrieval.gateway.js';
+
+export interface RetrieveInput {
+  tenantId: string;
+  datasetIds: string[];
+  documentIds: string[];
+  question: string;
+  page: number;
+  pageSize: number;
+  similarityThreshold: number;
+  vectorSimilarityWeight: number;
+  topK: number;
+  highlight: boolean;
+}
+
+/** `POST /api/v1/retrieval` (§6.1): checks ownership here, ranks in the retrieval service, formats here. */
+@Injectable()
+export class RetrievalService {
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    private readonly gateway: RetrievalGateway,
+  ) {}
+
+  async checkScope(tenantId: string, datasetIds: string[], documentIds: string[]) {
+    const datasets = await this.db.dataset.findMany({ where: { id: { in: datasetIds }, tenantId }, select: { id: true, embeddingModel: true } });
+    const owned = new Set(datasets.map((d) => d.id));
+    const notOwned = datasetIds.find((id) => !owned.has(id));
+    if (notOwned) throw dataError(`You don't own the dataset ${notOwned}.`);
+    if (new Set(datasets.map((d) => d.embeddingModel)).size > 1) throw dataError('Datasets use different embedding models."');
+    if (documentIds.length) {
+      const docs = await this.db.document.findMany({ where: { id: { in: documentIds }, datasetId: { in: datasetIds } }, select: { id: true } });
+      const have = new Set(docs.map((d) => d.id));
+      const stray = documentIds.find((id) => !have.has(id));
+      if (stray) throw dataError(`The datasets don't own the document ${stray}`);
+    }
+  }
+
+  async retrieve(input: RetrieveInput) {
+    await this.checkScope(input.tenantId, input.datasetIds, input.documentIds);
+    const res = await this.gateway.search({
+      tenantId: input.tenantId,
+      datasetIds: input.datasetIds,
+      documentIds: input.documentIds,
+      question: input.question,
+      page: input.page,
+      pageSize: input.pageSize,
+      similarityThreshold: input.similarityThreshold,
+      vectorSimilarityWeight: input.vectorSimilarityWeight,
+      topK: input.topK,
+      highlight: input.highlight,
+    });
+    const ids = res.hits.map((h) => h.chunkId);
+    const rows = await this.db.chunk.findMany({ where: { id: { in: ids } } });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const docIds = [...new Set([...rows.map((r) => r.documentId), ...res.docAggs.map((d) => d.documentId)])];
+    const docs = new Map((await this.db.document.findMany({ where: { id: { in: docIds } }, select: { id: true, name: true } })).map((d) => [d.id, d.name]));
+    const chunks = res.hits.flatMap((h) => {
+      const c = byId.get(h.chunkId);
+      if (!c) return []; // deleted between ranking and now
+      const name = docs.get(c.documentId) ?? '';
+      return [
+        {
+          id: c.id,
+          content: c.content,
+          content_ltks: c.contentTokens,
+          document_id: c.documentId,
+          document_keyword: name,
+          document_name: name,
+          dataset_id: c.datasetId,
+          kb_id: c.datasetId,
+          important_keywords: c.importantKeywords,
+          questions: c.questions,
+          image_id: c.imageId,
+          similarity: h.similarity,
+          vector_similarity: h.vectorSimilarity,
+          term_similarity: h.termSimilarity,
+          positions: c.positions,
+          doc_type_kwd: c.docType,
+          mom_id: '',
+          ...(input.highlight ? { highlight: h.highlight ?? c.content } : {}),
+        },
+      ];
+    });
+    const docAggs = res.docAggs.map((d) => ({ doc_name: docs.get(d.documentId) ?? '', doc_id: d.documentId, count: d.count }));
+    return { total: res.total, chunks, doc_aggs: docAggs };
+  }
+
+  /** Dify's external-knowledge API (§6.2). */
+  async dify(tenantId: string, knowledgeId: string, query: string, topK: number, scoreThreshold: number) {
+    const ds = await this.db.dataset.findFirst({ where: { id: knowledgeId, tenantId }, select: { id: true } });
+    if (!ds) throw new DomainError(404, 'Knowledgebase not found!', undefined, 404);
+    if (!query.trim()) return { records: [] };
+    const res = await this.retrieve({
+      tenantId,
+      datasetIds: [knowledgeId],
+      documentIds: [],
+      question: query,
+      page: 1,
+      pageSize: Math.min(Math.max(topK, 1), 1024),
+      similarityThreshold: scoreThreshold,
+      vectorSimilarityWeight: 0.3,
+      topK: 1024,
+      highlight: false,
+    });
+    const metas = new Map(
+      (await this.db.document.findMany({ where: { id: { in: res.chunks.map((c) => c.document_id) } }, select: { id: true, metaFields: true } })).map((d) => [
+        d.id,
+        d.metaFields as Record<string, unknown>,
+      ]),
+    );
+    return {
+      records: res.chunks.map((c) => ({
+        content: c.content,
+        score: c.similarity,
+        title: c.document_keyword,
+        metadata: { ...(metas.get(c.document_id) ?? {}), doc_id: c.document_id, document_id: c.document_id },
+      })),
+    };
+  }
+}
+
+export { RetCode };
