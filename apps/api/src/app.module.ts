@@ -2,7 +2,7 @@ import { Injectable, Module, type DynamicModule, type MiddlewareConsumer, type N
 import type { AppConfig } from '@ragnest/config';
 import { InjectConfig, RuntimeModule } from '@ragnest/runtime';
 import { getLogger } from '@ragnest/logger';
-import { InfraModule } from './infra/infra.module.js';
+import { InfraModule } from '@ragnest/runtime';
 import { BodyMiddleware } from './ragflow/body.middleware.js';
 import { AuthService } from './auth/auth.service.js';
 import { ApiKeyGuard, SessionGuard } from './auth/guards.js';

@@ -1,5 +1,6 @@
 export { runApp, type AppSpec, type HealthCheck } from './bootstrap.js';
-export { RuntimeModule, CONFIG, InjectConfig, type RuntimeModuleOptions } from './runtime.module.js';
+export { RuntimeModule, type RuntimeModuleOptions } from './runtime.module.js';
+export { CONFIG, PRISMA, STORAGE, InjectConfig, InjectDb, InjectStorage } from './tokens.js';
 export { QueueProducer, type EnqueueOptions } from './queue/producer.js';
 export { WorkerHost, JobHandler, PermanentJobError, type JobContext } from './queue/worker-host.js';
 export { RedisListServer, type RedisListServerOptions } from './rpc/redis-list.server.js';
@@ -7,3 +8,5 @@ export { RedisListClient, type RedisListClientOptions } from './rpc/redis-list.c
 export { redisConnection, pingRedis } from './redis.js';
 export { NestPinoLogger } from './nest-logger.js';
 export * from './metrics.js';
+export { InfraModule } from './infra.module.js';
+export { DocumentFailureHandler } from './document-failure.js';

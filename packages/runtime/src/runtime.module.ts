@@ -1,15 +1,13 @@
-import { Global, Module, type DynamicModule, type OnApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type OnApplicationShutdown, Injectable } from '@nestjs/common';
+import { CONFIG } from './tokens.js';
 import { DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { AppConfig } from '@ragnest/config';
 import { QueueProducer } from './queue/producer.js';
 import { WorkerHost, type WorkerHostOptions } from './queue/worker-host.js';
 import { RedisListClient } from './rpc/redis-list.client.js';
 import { redisConnection } from './redis.js';
+import { DocumentFailureHandler } from './document-failure.js';
 
-export const CONFIG = Symbol('RAGNEST_CONFIG');
-
-/** Injects the validated config. */
-export const InjectConfig = () => Inject(CONFIG);
 
 @Injectable()
 class RuntimeShutdown implements OnApplicationShutdown {
@@ -24,7 +22,7 @@ class RuntimeShutdown implements OnApplicationShutdown {
 
 export interface RuntimeModuleOptions {
   /** present in processes that consume queues */
-  worker?: Pick<WorkerHostOptions, 'queues' | 'onFinalFailure'>;
+  worker?: Pick<WorkerHostOptions, 'queues'>;
 }
 
 /** Config, queue producer, RPC client and (for workers) the job host, for every app. */
@@ -44,15 +42,17 @@ export class RuntimeModule {
     ];
     if (opts.worker) {
       const worker = opts.worker;
+      providers.push(DocumentFailureHandler);
       providers.push({
         provide: WorkerHost,
-        inject: [DiscoveryService, MetadataScanner],
-        useFactory: (d: DiscoveryService, s: MetadataScanner) =>
+        inject: [DiscoveryService, MetadataScanner, DocumentFailureHandler],
+        useFactory: (d: DiscoveryService, s: MetadataScanner, failures: DocumentFailureHandler) =>
           new WorkerHost(d, s, {
             connection,
             prefix: config.redis.prefix,
             lockMs: config.workers.lockMs,
             shutdownGraceMs: config.shutdownGraceMs,
+            onFinalFailure: (name, payload, err) => failures.handle(name, payload, err),
             ...worker,
           }),
       });

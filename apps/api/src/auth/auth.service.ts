@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaClient } from '@ragnest/db';
-import { InjectDb } from '../infra/infra.module.js';
+import { InjectDb } from '@ragnest/runtime';
 import type { AuthContext } from './tenant.decorator.js';
 
 /** Resolves API keys and login sessions to a tenant. */

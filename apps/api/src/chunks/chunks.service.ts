@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { chunkIdFor, Prisma, type Chunk, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
 import { analyzeToString, countTokens } from '@ragnest/nlp';
-import { InjectDb } from '../infra/infra.module.js';
+import { InjectDb } from '@ragnest/runtime';
 import { IndexSync } from '../documents/index-sync.service.js';
 import { documentView } from '../documents/document.view.js';
 import { chunkAddView, chunkListView, highlight } from './chunk.view.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isUuid1Hex, newId, Prisma, type Dataset, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, argumentError, dataError } from '@ragnest/contracts';
-import { InjectDb } from '../infra/infra.module.js';
+import { InjectDb } from '@ragnest/runtime';
 import { IndexSync } from '../documents/index-sync.service.js';
 import { EmbeddingModels } from './embedding-models.js';
 import { deepMerge, parserConfigFor } from './parser-config.js';

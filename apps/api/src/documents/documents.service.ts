@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Prisma, type Document, type PrismaClient } from '@ragnest/db';
 import { DOCUMENT_CHUNK_METHODS, RUN_NUMERIC, DomainError, RetCode, argumentError, dataError } from '@ragnest/contracts';
 import type { ObjectStorage } from '@ragnest/storage';
-import { InjectDb, InjectStorage } from '../infra/infra.module.js';
+import { InjectDb, InjectStorage } from '@ragnest/runtime';
 import { deepMerge, parserConfigFor } from '../datasets/parser-config.js';
 import { documentView } from './document.view.js';
 import { IndexSync } from './index-sync.service.js';

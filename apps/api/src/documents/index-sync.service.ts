@@ -3,7 +3,7 @@ import { JobNames, RpcPatterns } from '@ragnest/contracts';
 import { getLogger } from '@ragnest/logger';
 import { QueueProducer, RedisListClient } from '@ragnest/runtime';
 import type { ObjectStorage } from '@ragnest/storage';
-import { InjectStorage } from '../infra/infra.module.js';
+import { InjectStorage } from '@ragnest/runtime';
 
 /**
  * Keeps derived stores in step after Postgres (the truth) has changed: index deletions go through the

@@ -3,7 +3,7 @@ import { newId, type PrismaClient } from '@ragnest/db';
 import { JobNames, dataError, jobIds } from '@ragnest/contracts';
 import { getLogger } from '@ragnest/logger';
 import { QueueProducer } from '@ragnest/runtime';
-import { InjectDb } from '../infra/infra.module.js';
+import { InjectDb } from '@ragnest/runtime';
 import { IndexSync } from './index-sync.service.js';
 
 function docIds(body: Record<string, unknown>): string[] {

@@ -9,7 +9,7 @@ import { ObjectTooLargeError, type ObjectStorage } from '@ragnest/storage';
 import { InjectConfig } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
 import { getLogger } from '@ragnest/logger';
-import { InjectDb, InjectStorage } from '../infra/infra.module.js';
+import { InjectDb, InjectStorage } from '@ragnest/runtime';
 import { chunkMethodForFile, dedupeName, suffixOf } from './names.js';
 
 const HEAD_BYTES = 64 * 1024;

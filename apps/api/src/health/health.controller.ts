@@ -4,7 +4,7 @@ import { pingPostgres, type PrismaClient } from '@ragnest/db';
 import { InjectConfig, pingRedis, registry } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
 import type { ObjectStorage } from '@ragnest/storage';
-import { InjectDb, InjectStorage } from '../infra/infra.module.js';
+import { InjectDb, InjectStorage } from '@ragnest/runtime';
 import { RetrievalGateway } from '../retrieval/retrieval.gateway.js';
 
 const within = <T>(p: Promise<T>, ms: number, what: string) =>

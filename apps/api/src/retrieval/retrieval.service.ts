@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
-import { InjectDb } from '../infra/infra.module.js';
+import { InjectDb } from '@ragnest/runtime';
 import { RetrievalGateway } from './retrieval.gateway.js';
 
 export interface RetrieveInput {

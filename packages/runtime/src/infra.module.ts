@@ -1,13 +1,9 @@
-import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { createPrisma, type PrismaClient } from '@ragnest/db';
 import { createObjectStorage, type ObjectStorage } from '@ragnest/storage';
-import { CONFIG } from '@ragnest/runtime';
+import { CONFIG, PRISMA, STORAGE, InjectDb, InjectStorage } from './tokens.js';
 import type { AppConfig } from '@ragnest/config';
 
-export const PRISMA = Symbol('PRISMA');
-export const STORAGE = Symbol('STORAGE');
-export const InjectDb = () => Inject(PRISMA);
-export const InjectStorage = () => Inject(STORAGE);
 
 @Injectable()
 class InfraShutdown implements OnApplicationShutdown {
@@ -17,7 +13,7 @@ class InfraShutdown implements OnApplicationShutdown {
   }
 }
 
-/** Adapters the API's services talk to: Postgres (Prisma) and object storage. */
+/** The Postgres (Prisma) and object-storage adapters every app uses. */
 @Global()
 @Module({
   providers: [

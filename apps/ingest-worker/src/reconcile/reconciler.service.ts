@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { tryFinishDocument, type PrismaClient } from '@ragnest/db';
+import { JobNames, Queues, jobIds } from '@ragnest/contracts';
+import { InjectConfig, InjectDb, QueueProducer } from '@ragnest/runtime';
+import type { AppConfig } from '@ragnest/config';
+import { getLogger } from '@ragnest/logger';
+
+/** One replica at a time runs a pass (transaction-scoped advisory lock). */
+const LOCK_KEY = 724_311_001;
+/** Chunk work is only re-enqueued after it has been pending this long with its queue idle. */
+const STUCK_AFTER_MS = 30_000;
+const BATCH = 128;
+
+const groupId = (ids: string[]) => createHash('sha1').update(ids.join(',')).digest('hex').slice(0, 16);
+
+/**
+ * Redis holds queues only. If it loses them (flush, restart without persistence) or a job is lost, this
+ * pass re-creates the work from what Postgres says is still pending, with deterministic job ids so work
+ * already queued is not doubled.
+ */
+@Injectable()
+export class ReconcilerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    @InjectConfig() private readonly config: AppConfig,
+    private readonly producer: QueueProducer,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const tick = () => {
+      void this.pass()
+        .catch((err: unknown) => getLogger().warn({ err: String(err) }, 'reconcile pass failed'))
+        .finally(() => {
+          this.timer = setTimeout(tick, this.config.workers.reconcileIntervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, 1000);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  async pass(): Promise<{ parse: number; embed: number; index: number; finished: number }> {
+    if (this.running) return { parse: 0, embed: 0, index: 0, finished: 0 };
+    this.running = true;
+    try {
+      const got = await this.db.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(${LOCK_KEY}) AS ok`;
+      if (!got[0]?.ok) return { parse: 0, embed: 0, index: 0, finished: 0 };
+      try {
+        return await this.reconcile();
+      } finally {
+        await this.db.$queryRaw`SELECT pg_advisory_unlock(${LOCK_KEY})`;
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async reconcile() {
+    const result = { parse: 0, embed: 0, index: 0, finished: 0 };
+    // 1. parse tasks Postgres says are pending, with no job in the queue
+    const tasks = await this.db.$queryRaw<{ id: string; document_id: string; generation: number }[]>`
+      SELECT t.id, t.document_id, t.generation FROM parse_task t JOIN document d ON d.id = t.document_id
+      WHERE t.state IN ('QUEUED', 'RUNNING') AND d.run = 'RUNNING' AND d.generation = t.generation`;
+    for (const t of tasks) {
+      const payload = { taskId: t.id, documentId: t.document_id, generation: t.generation };
+      const jobId = jobIds.parseTask({ ...payload, meta: {} });
+      const state = await this.producer.jobState(Queues.ingest, jobId);
+      if (state === null) {
+        await this.producer.enqueue(JobNames.parseTask, payload, { jobId });
+        result.parse++;
+      }
+    }
+    // 2. chunks without vectors / not indexed, when their queue has nothing left to do
+    const cutoff = new Date(Date.now() - STUCK_AFTER_MS);
+    if (await this.idle(Queues.embed)) result.embed = await this.requeueChunks('embed', cutoff);
+    if (await this.idle(Queues.index)) result.index = await this.requeueChunks('index', cutoff);
+    // 3. documents whose last step finished but whose DONE transition was lost
+    const candidates = await this.db.document.findMany({ where: { run: 'RUNNING', updatedAt: { lt: cutoff } }, select: { id: true, generation: true } });
+    for (const d of candidates) if (await tryFinishDocument(this.db, d.id, d.generation)) result.finished++;
+    if (result.parse + result.embed + result.index + result.finished > 0) getLogger().info(result, 'reconciler re-created lost work');
+    return result;
+  }
+
+  private async idle(queue: (typeof Queues)[keyof typeof Queues]): Promise<boolean> {
+    const counts = await this.producer.queue(queue).getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    return Object.values(counts).every((n) => n === 0);
+  }
+
+  private async requeueChunks(kind: 'embed' | 'index', cutoff: Date): Promise<number> {
+    const rows = await this.db.$queryRaw<{ id: string; document_id: string; generation: number }[]>`
+      SELECT c.id, c.document_id, d.generation FROM chunk c JOIN document d ON d.id = c.document_id
+      WHERE d.run IN ('RUNNING', 'DONE') AND c.updated_at < ${cutoff}
+        AND ${kind === 'embed'}::boolean = (c.vector IS NULL) AND NOT c.indexed
+      ORDER BY c.document_id, c.ord LIMIT 20000`;
+    const byDoc = new Map<string, { generation: number; ids: string[] }>();
+    for (const r of rows) {
+      const e = byDoc.get(r.document_id) ?? { generation: r.generation, ids: [] };
+      e.ids.push(r.id);
+      byDoc.set(r.document_id, e);
+    }
+    let n = 0;
+    for (const [documentId, { generation, ids }] of byDoc) {
+      for (let i = 0; i < ids.length; i += BATCH) {
+        const chunkIds = ids.slice(i, i + BATCH);
+        const name = kind === 'embed' ? JobNames.embedChunks : JobNames.indexChunks;
+        await this.producer.enqueue(name, { documentId, generation, chunkIds }, { jobId: `re${kind}:${documentId}:${generation}:${groupId(chunkIds)}` });
+        n++;
+      }
+    }
+    return n;
+  }
+}
