@@ -17,7 +17,7 @@ export interface AppSpec {
   /** http: extra setup before listen (filters, body parsing, routes) */
   configureHttp?: (app: INestApplication, config: AppConfig) => void | Promise<void>;
   /** rpc: the service group whose requests this app answers, and how many at once */
-  rpc?: { group: string; concurrency: number };
+  rpc?: { group: string; concurrency: number; replicaId?: string };
   /** worker/rpc: dependency checks served at METRICS_PORT/health; a non-null value names the failure */
   health?: (app: INestApplicationContext) => HealthCheck;
   /** printed once the app is ready */

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { reportProgress, type PrismaClient } from '@ragnest/db';
+import { JobNames, type JobPayload } from '@ragnest/contracts';
+import { EmbeddingRegistry, PermanentEmbeddingError, embedChunks, vectorToBytes } from '@ragnest/embedding';
+import { InjectDb, PermanentJobError, QueueProducer, type JobContext } from '@ragnest/runtime';
+
+const titleOf = (name: string) => name.replace(/\.[^.]+$/, '');
+
+/**
+ * Embeds one batch of chunks and stores the vectors in Postgres (so the index can be rebuilt without
+ * re-embedding), then hands the batch to the index queue. Chunks that already have a vector of the
+ * dataset's model are not embedded again.
+ */
+@Injectable()
+export class EmbedChunksService {
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    private readonly registry: EmbeddingRegistry,
+    private readonly producer: QueueProducer,
+  ) {}
+
+  async run(p: JobPayload<typeof JobNames.embedChunks>, ctx: JobContext): Promise<'done' | 'stale'> {
+    const doc = await this.db.document.findUnique({
+      where: { id: p.documentId },
+      select: { id: true, name: true, generation: true, run: true, parserConfig: true, dataset: { select: { embeddingModel: true } } },
+    });
+    if (!doc || doc.generation !== p.generation || !['RUNNING', 'DONE'].includes(doc.run)) return 'stale';
+    const model = doc.dataset.embeddingModel;
+    const chunks = await this.db.chunk.findMany({
+      where: { id: { in: p.chunkIds }, documentId: doc.id },
+      select: { id: true, content: true, questions: true, embeddingModel: true, vector: true },
+    });
+    const todo = chunks.filter((c) => !c.vector || c.embeddingModel !== model);
+    if (todo.length) {
+      let provider;
+      try {
+        provider = this.registry.get(model);
+      } catch (err) {
+        throw new PermanentJobError((err as Error).message);
+      }
+      const weight = Number((doc.parserConfig as Record<string, unknown> | null)?.filename_embd_weight ?? 0.1);
+      let vectors: Float32Array[];
+      try {
+        vectors = await embedChunks(provider, todo, titleOf(doc.name), Number.isFinite(weight) ? weight : 0.1, ctx.signal);
+      } catch (err) {
+        if (err instanceof PermanentEmbeddingError) throw new PermanentJobError(`Embedding failed: ${err.message}`);
+        throw err;
+      }
+      await this.db.$transaction(
+        todo.map((c, i) =>
+          this.db.chunk.update({ where: { id: c.id }, data: { vector: vectorToBytes(vectors[i]!), embeddingModel: model, indexed: false } }),
+        ),
+      );
+    }
+    if (chunks.length) {
+      const ids = chunks.map((c) => c.id);
+      await this.producer.enqueue(
+        JobNames.indexChunks,
+        { documentId: doc.id, generation: p.generation, chunkIds: ids },
+        { jobId: `index:${doc.id}:${p.generation}:${createHash('sha1').update(ids.join(',')).digest('hex').slice(0, 16)}` },
+      );
+    }
+    if (todo.length) await reportProgress(this.db, doc.id, p.generation, null);
+    return 'done';
+  }
+}

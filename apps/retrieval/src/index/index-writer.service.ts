@@ -1,0 +1,134 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Prisma, documentLockKey, type PrismaClient } from '@ragnest/db';
+import { JobNames } from '@ragnest/contracts';
+import { EmbeddingRegistry, bytesToVector, embedChunks, vectorToBytes } from '@ragnest/embedding';
+import { analyzeToString } from '@ragnest/nlp';
+import type { IndexedChunk, SearchIndex } from '@ragnest/search';
+import { InjectDb, QueueProducer } from '@ragnest/runtime';
+import { SEARCH_INDEX } from '../search-index.provider.js';
+import { IndexDimensions } from './index-dimensions.service.js';
+
+type Tx = Prisma.TransactionClient;
+const TX = { timeout: 120_000, maxWait: 30_000 };
+
+const titleOf = (name: string) => name.replace(/\.[^.]+$/, '');
+
+/**
+ * The only writer of the search index. Index writes and index deletes of one document are serialised by
+ * a Postgres advisory lock, and `chunk.indexed` is set in the same transaction as the write, so Postgres
+ * always knows which chunks are really in the index.
+ */
+@Injectable()
+export class IndexWriter {
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    @Inject(SEARCH_INDEX) private readonly index: SearchIndex,
+    private readonly registry: EmbeddingRegistry,
+    private readonly dims: IndexDimensions,
+    private readonly producer: QueueProducer,
+  ) {}
+
+  private lock(tx: Tx, documentId: string) {
+    return tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${documentLockKey(documentId)}, 0))`;
+  }
+
+  /** Embeds chunks that have no vector yet (manual add/edit), writes them to the index, marks them indexed. */
+  async write(chunkIds: string[]): Promise<number> {
+    if (!chunkIds.length) return 0;
+    const rows = await this.db.chunk.findMany({ where: { id: { in: chunkIds } }, select: { id: true, documentId: true } });
+    const byDoc = new Map<string, typeof rows>();
+    for (const r of rows) byDoc.set(r.documentId, [...(byDoc.get(r.documentId) ?? []), r]);
+    let n = 0;
+    for (const [documentId, chunks] of byDoc) n += await this.writeDocumentChunks(documentId, chunks.map((c) => c.id));
+    return n;
+  }
+
+  private async writeDocumentChunks(documentId: string, ids: string[]): Promise<number> {
+    const doc = await this.db.document.findUnique({
+      where: { id: documentId },
+      select: { name: true, status: true, parserConfig: true, dataset: { select: { embeddingModel: true } } },
+    });
+    if (!doc) return 0;
+    const model = doc.dataset.embeddingModel;
+    return this.db.$transaction(async (tx) => {
+      await this.lock(tx, documentId);
+      const chunks = await tx.chunk.findMany({ where: { id: { in: ids }, documentId } });
+      if (!chunks.length) return 0;
+      const missing = chunks.filter((c) => !c.vector || c.embeddingModel !== model);
+      if (missing.length) {
+        const weight = Number((doc.parserConfig as Record<string, unknown> | null)?.filename_embd_weight ?? 0.1);
+        const vecs = await embedChunks(this.registry.get(model), missing, titleOf(doc.name), Number.isFinite(weight) ? weight : 0.1);
+        missing.forEach((c, i) => {
+          c.vector = vectorToBytes(vecs[i]!);
+          c.embeddingModel = model;
+        });
+        for (const c of missing) await tx.chunk.update({ where: { id: c.id }, data: { vector: c.vector, embeddingModel: model } });
+      }
+      const title = analyzeToString(titleOf(doc.name));
+      const items: IndexedChunk[] = chunks.map((c) => ({
+        id: c.id,
+        tenantId: c.tenantId,
+        datasetId: c.datasetId,
+        documentId: c.documentId,
+        tokens: indexTokens(c.contentTokens, title, c.importantKeywords, c.questions),
+        vector: bytesToVector(c.vector!),
+        available: c.available,
+      }));
+      await this.dims.ensure(items[0]!.vector.length);
+      await this.index.upsert(items);
+      await tx.chunk.updateMany({ where: { id: { in: chunks.map((c) => c.id) } }, data: { indexed: true } });
+      return chunks.length;
+    }, TX);
+  }
+
+  /**
+   * Removes index entries, then re-queues whatever Postgres still has for the same scope (a re-parse may
+   * already have written the new generation): deletes can never remove live chunks for good.
+   */
+  async delete(p: { tenantId: string; datasetId?: string; documentIds?: string[]; chunkIds?: string[] }): Promise<void> {
+    if (p.datasetId) await this.index.deleteByDataset(p.tenantId, p.datasetId);
+    for (const documentId of p.documentIds ?? []) {
+      const survivors = await this.db.$transaction(async (tx) => {
+        await this.lock(tx, documentId);
+        await this.index.deleteByDocument(p.tenantId, documentId);
+        const live = await tx.chunk.findMany({ where: { documentId, indexed: true }, select: { id: true } });
+        if (live.length) await tx.chunk.updateMany({ where: { documentId, indexed: true }, data: { indexed: false } });
+        return live.map((c) => c.id);
+      }, TX);
+      await this.requeue(documentId, survivors);
+    }
+    if (p.chunkIds?.length) {
+      await this.index.deleteByIds(p.tenantId, p.chunkIds);
+      const live = await this.db.chunk.findMany({ where: { id: { in: p.chunkIds }, indexed: true }, select: { id: true, documentId: true } });
+      if (live.length) {
+        await this.db.chunk.updateMany({ where: { id: { in: live.map((c) => c.id) } }, data: { indexed: false } });
+        const byDoc = new Map<string, string[]>();
+        for (const c of live) byDoc.set(c.documentId, [...(byDoc.get(c.documentId) ?? []), c.id]);
+        for (const [doc, ids] of byDoc) await this.requeue(doc, ids);
+      }
+    }
+  }
+
+  private async requeue(documentId: string, ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const doc = await this.db.document.findUnique({ where: { id: documentId }, select: { generation: true } });
+    if (!doc) return;
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.producer.enqueue(JobNames.indexChunks, { documentId, generation: doc.generation, chunkIds: ids.slice(i, i + 500) });
+    }
+  }
+}
+
+/**
+ * What the full-text leg matches: content tokens, plus the document title (×2), keywords (×5) and
+ * questions (×6), repeated as RAGFlow weights them in its token bag.
+ */
+export function indexTokens(content: string, title: string, keywords: string[], questions: string[]): string {
+  const parts = [content];
+  if (title) parts.push(title, title);
+  const kw = keywords.map(analyzeToString).join(' ').trim();
+  if (kw) for (let i = 0; i < 5; i++) parts.push(kw);
+  const qs = questions.map(analyzeToString).join(' ').trim();
+  if (qs) for (let i = 0; i < 6; i++) parts.push(qs);
+  return parts.join(' ');
+}

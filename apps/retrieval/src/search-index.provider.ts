@@ -1,0 +1,25 @@
+import type { Provider } from '@nestjs/common';
+import type { AppConfig } from '@ragnest/config';
+import { createSearchIndex, type SearchIndex } from '@ragnest/search';
+import { CONFIG } from '@ragnest/runtime';
+
+export const SEARCH_INDEX = Symbol('SEARCH_INDEX');
+
+/** Elasticsearch when ELASTICSEARCH_URL is set, else the embedded engine under DATA_DIR. */
+export const searchIndexProvider: Provider = {
+  provide: SEARCH_INDEX,
+  inject: [CONFIG],
+  useFactory: (c: AppConfig): SearchIndex =>
+    createSearchIndex({
+      dataDir: c.dataDir,
+      ...(c.elasticsearch
+        ? {
+            elasticsearchUrl: c.elasticsearch.node,
+            ...(c.elasticsearch.username ? { elasticsearchUsername: c.elasticsearch.username } : {}),
+            ...(c.elasticsearch.password ? { elasticsearchPassword: c.elasticsearch.password } : {}),
+            ...(c.elasticsearch.apiKey ? { elasticsearchApiKey: c.elasticsearch.apiKey } : {}),
+            elasticsearchIndexPrefix: c.elasticsearch.indexPrefix,
+          }
+        : {}),
+    }),
+};

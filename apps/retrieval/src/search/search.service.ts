@@ -1,0 +1,96 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { PrismaClient } from '@ragnest/db';
+import { DomainError, RetCode, searchRequestSchema, type SearchHit, type SearchRpcResponse } from '@ragnest/contracts';
+import { EmbeddingRegistry } from '@ragnest/embedding';
+import { buildQuery, termSimilarity } from '@ragnest/nlp';
+import type { Candidate, SearchIndex } from '@ragnest/search';
+import { InjectDb, searchDuration } from '@ragnest/runtime';
+import { SEARCH_INDEX } from '../search-index.provider.js';
+import { IndexDimensions } from '../index/index-dimensions.service.js';
+
+/** Candidates taken from each leg at least (RAGFlow's rerank window is 64). */
+const MIN_WINDOW = 64;
+
+interface Scored extends Candidate {
+  similarity: number;
+  termSimilarity: number;
+}
+
+/**
+ * Hybrid retrieval. Both legs run independently (the vector leg is not filtered by the keyword match),
+ * every candidate is scored as RAGFlow does — similarity = w·vector + (1−w)·term, with the term similarity
+ * the share of the query's weighted terms the chunk covers — then thresholded, ranked and paged.
+ * Candidates are checked against Postgres, so deleted or disabled chunks never come back.
+ */
+@Injectable()
+export class SearchService {
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    @Inject(SEARCH_INDEX) private readonly index: SearchIndex,
+    private readonly registry: EmbeddingRegistry,
+    private readonly dims: IndexDimensions,
+  ) {}
+
+  async search(raw: unknown, servedBy: string): Promise<SearchRpcResponse> {
+    const started = performance.now();
+    const parsed = searchRequestSchema.safeParse(raw);
+    if (!parsed.success) throw new DomainError(RetCode.ARGUMENT_ERROR, `invalid search request: ${parsed.error.message}`);
+    const r = parsed.data;
+    const datasets = await this.db.dataset.findMany({ where: { id: { in: r.datasetIds }, tenantId: r.tenantId }, select: { embeddingModel: true } });
+    const models = [...new Set(datasets.map((d) => d.embeddingModel))];
+    if (models.length === 0) return { total: 0, hits: [], docAggs: [], servedBy };
+    if (models.length > 1) throw new DomainError(RetCode.DATA_ERROR, 'Datasets use different embedding models."');
+    const provider = this.registry.get(models[0]!);
+    const query = buildQuery(r.question);
+    const [queryVector] = await provider.embed([r.question]);
+    await this.dims.ensure(queryVector!.length);
+    const window = Math.max(MIN_WINDOW, r.page * r.pageSize);
+    const candidates = await this.index.search({
+      filter: { tenantId: r.tenantId, datasetIds: r.datasetIds, ...(r.documentIds.length ? { documentIds: r.documentIds } : {}) },
+      queryTokens: query.tokens,
+      queryVector: queryVector ?? null,
+      textLimit: window,
+      vectorLimit: Math.min(r.topK, window),
+    });
+    const live = await this.liveChunks(candidates.map((c) => c.id));
+    const w = r.vectorSimilarityWeight;
+    const scored: Scored[] = [];
+    for (const c of candidates) {
+      if (!live.has(c.id)) continue;
+      const t = termSimilarity(query, c.tokens);
+      const sim = w * c.vectorSimilarity + (1 - w) * t;
+      // RAGFlow: with w = 0 (keywords only) no threshold applies
+      if (w > 0 && sim < r.similarityThreshold) continue;
+      if (w === 0 && t <= 0) continue;
+      scored.push({ ...c, similarity: sim, termSimilarity: t });
+    }
+    scored.sort((a, b) => b.similarity - a.similarity || a.id.localeCompare(b.id));
+    const aggs = new Map<string, number>();
+    for (const s of scored) aggs.set(s.documentId, (aggs.get(s.documentId) ?? 0) + 1);
+    const page = scored.slice((r.page - 1) * r.pageSize, r.page * r.pageSize);
+    const hits: SearchHit[] = page.map((s) => ({
+      chunkId: s.id,
+      similarity: round(s.similarity),
+      vectorSimilarity: round(s.vectorSimilarity),
+      termSimilarity: round(s.termSimilarity),
+    }));
+    searchDuration.observe((performance.now() - started) / 1000);
+    return {
+      total: scored.length,
+      hits,
+      docAggs: [...aggs.entries()].map(([documentId, count]) => ({ documentId, count })).sort((a, b) => b.count - a.count),
+      servedBy,
+    };
+  }
+
+  /** Candidate ids that still exist, are available, and whose document is enabled. */
+  private async liveChunks(ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows = await this.db.$queryRaw<{ id: string }[]>`
+      SELECT c.id FROM chunk c JOIN document d ON d.id = c.document_id
+      WHERE c.id = ANY(${ids}::text[]) AND c.available AND d.status = '1'`;
+    return new Set(rows.map((r) => r.id));
+  }
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
