@@ -1,0 +1,3 @@
+export * from './db.js';
+export * from './stack.js';
+export * from './client.js';
