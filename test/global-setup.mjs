@@ -13,7 +13,7 @@ export default async function globalSetup() {
   const migDir = path.join(root, 'packages/db/prisma/migrations');
   const h = createHash('sha1');
   for (const d of readdirSync(migDir).sort()) {
-    if (d.includes('_')) h.update(d).update(readFileSync(path.join(migDir, d, 'migration.sql')));
+    if (/^\d+_/.test(d)) h.update(d).update(readFileSync(path.join(migDir, d, 'migration.sql')));
   }
   const name = `ragnest_test_tpl_${h.digest('hex').slice(0, 12)}`;
   const c = new pg.Client({ connectionString: admin });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { reportProgress, type PrismaClient } from '@ragnest/db';
-import { JobNames, type JobPayload } from '@ragnest/contracts';
+import { JobNames, jobIds, type JobPayload } from '@ragnest/contracts';
 import { EmbeddingRegistry, PermanentEmbeddingError, embedChunks, vectorToBytes } from '@ragnest/embedding';
 import { InjectDb, PermanentJobError, QueueProducer, type JobContext } from '@ragnest/runtime';
 
@@ -58,7 +58,7 @@ export class EmbedChunksService {
       await this.producer.enqueue(
         JobNames.indexChunks,
         { documentId: doc.id, generation: p.generation, chunkIds: ids },
-        { jobId: `index:${doc.id}:${p.generation}:${createHash('sha1').update(ids.join(',')).digest('hex').slice(0, 16)}` },
+        { jobId: jobIds.chunkBatch('index', doc.id, p.generation, createHash('sha1').update(ids.join(',')).digest('hex').slice(0, 16)) },
       );
     }
     if (todo.length) await reportProgress(this.db, doc.id, p.generation, null);

@@ -73,9 +73,13 @@ export const retryPolicies: { [K in JobName]: RetryPolicy } = {
   [JobNames.deleteFromIndex]: { attempts: 10, backoffMs: 1_000 },
 };
 
-/** Deterministic job ids: enqueuing the same work twice (reconciler, retries) leaves one job. */
+/**
+ * Deterministic job ids: enqueuing the same work twice (reconciler, retries) leaves one job.
+ * (BullMQ forbids ':' in custom ids.)
+ */
 export const jobIds = {
-  parseTask: (p: JobPayload<typeof JobNames.parseTask>) => `parse:${p.taskId}:${p.generation}`,
-  embedChunks: (documentId: string, generation: number, batch: number) => `embed:${documentId}:${generation}:${batch}`,
-  indexChunks: (documentId: string, generation: number, batch: number) => `index:${documentId}:${generation}:${batch}`,
+  parseTask: (p: { taskId: string; generation: number }) => `parse.${p.taskId}.${p.generation}`,
+  embedChunks: (documentId: string, generation: number, batch: number) => `embed.${documentId}.${generation}.${batch}`,
+  /** a batch of chunks is named by a digest of its ids, so whoever enqueues the same batch gets the same id */
+  chunkBatch: (kind: 'embed' | 'index', documentId: string, generation: number, digest: string) => `${kind}.${documentId}.${generation}.${digest}`,
 };

@@ -3,6 +3,7 @@ import { createPrisma, type PrismaClient } from '@ragnest/db';
 import { createObjectStorage, type ObjectStorage } from '@ragnest/storage';
 import { CONFIG, PRISMA, STORAGE, InjectDb, InjectStorage } from './tokens.js';
 import type { AppConfig } from '@ragnest/config';
+import { DocumentFailureHandler } from './document-failure.js';
 
 
 @Injectable()
@@ -29,7 +30,8 @@ class InfraShutdown implements OnApplicationShutdown {
       },
     },
     InfraShutdown,
+    DocumentFailureHandler,
   ],
-  exports: [PRISMA, STORAGE],
+  exports: [PRISMA, STORAGE, DocumentFailureHandler],
 })
 export class InfraModule {}

@@ -42,17 +42,17 @@ export class RuntimeModule {
     ];
     if (opts.worker) {
       const worker = opts.worker;
-      providers.push(DocumentFailureHandler);
       providers.push({
         provide: WorkerHost,
-        inject: [DiscoveryService, MetadataScanner, DocumentFailureHandler],
-        useFactory: (d: DiscoveryService, s: MetadataScanner, failures: DocumentFailureHandler) =>
+        // present when InfraModule (Postgres) is loaded: failed jobs then end their document as FAIL
+        inject: [DiscoveryService, MetadataScanner, { token: DocumentFailureHandler, optional: true }],
+        useFactory: (d: DiscoveryService, s: MetadataScanner, failures?: DocumentFailureHandler) =>
           new WorkerHost(d, s, {
             connection,
             prefix: config.redis.prefix,
             lockMs: config.workers.lockMs,
             shutdownGraceMs: config.shutdownGraceMs,
-            onFinalFailure: (name, payload, err) => failures.handle(name, payload, err),
+            ...(failures ? { onFinalFailure: (name, payload, err) => failures.handle(name, payload, err) } : {}),
             ...worker,
           }),
       });

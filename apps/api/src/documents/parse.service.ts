@@ -65,7 +65,7 @@ export class ParseService {
     if (toQueue.length) await this.indexSync.afterChunksCleared(tenantId, toQueue.map((d) => d.id));
     for (const q of queued) {
       try {
-        await this.producer.enqueue(JobNames.parseTask, q, { jobId: jobIds.parseTask({ ...q, meta: {} }) });
+        await this.producer.enqueue(JobNames.parseTask, q, { jobId: jobIds.parseTask(q) });
       } catch (err) {
         // Postgres says QUEUED; the reconciler enqueues it once Redis is back
         getLogger().warn({ documentId: q.documentId, err: String(err) }, 'parse job not enqueued yet');

@@ -69,7 +69,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       WHERE t.state IN ('QUEUED', 'RUNNING') AND d.run = 'RUNNING' AND d.generation = t.generation`;
     for (const t of tasks) {
       const payload = { taskId: t.id, documentId: t.document_id, generation: t.generation };
-      const jobId = jobIds.parseTask({ ...payload, meta: {} });
+      const jobId = jobIds.parseTask(payload);
       const state = await this.producer.jobState(Queues.ingest, jobId);
       if (state === null) {
         await this.producer.enqueue(JobNames.parseTask, payload, { jobId });
@@ -109,7 +109,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       for (let i = 0; i < ids.length; i += BATCH) {
         const chunkIds = ids.slice(i, i + BATCH);
         const name = kind === 'embed' ? JobNames.embedChunks : JobNames.indexChunks;
-        await this.producer.enqueue(name, { documentId, generation, chunkIds }, { jobId: `re${kind}:${documentId}:${generation}:${groupId(chunkIds)}` });
+        await this.producer.enqueue(name, { documentId, generation, chunkIds }, { jobId: jobIds.chunkBatch(kind, documentId, generation, groupId(chunkIds)) });
         n++;
       }
     }

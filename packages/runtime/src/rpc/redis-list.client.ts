@@ -84,7 +84,9 @@ export class RedisListClient extends ClientProxy {
       callback({ err: { message: `no reply from ${groupOf(pattern)} within ${this.opts.timeoutMs} ms`, timeout: true }, isDisposed: true });
     }, this.opts.timeoutMs);
     this.pending.set(id, { cb: callback, timer });
-    this.pub!.lpush(requestListKey(this.opts.prefix, groupOf(pattern)), JSON.stringify(env)).catch((err: unknown) => {
+    const key = requestListKey(this.opts.prefix, groupOf(pattern));
+    // the list expires only after an hour with no traffic at all (e.g. a retired service group)
+    this.pub!.multi().lpush(key, JSON.stringify(env)).pexpire(key, 3_600_000).exec().catch((err: unknown) => {
       clearTimeout(timer);
       this.pending.delete(id);
       callback({ err: { message: `redis unavailable: ${String(err)}`, timeout: true }, isDisposed: true });

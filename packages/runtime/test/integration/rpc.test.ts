@@ -1,0 +1,80 @@
+import { Controller, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
+import type { INestMicroservice } from '@nestjs/common';
+import { DomainError, DependencyUnavailableError } from '@ragnest/contracts';
+import { REDIS_URL, uniquePrefix } from '@ragnest/testkit';
+import { RedisListClient, RedisListServer } from '../../src/index.js';
+
+const served: string[] = [];
+
+function makeModule(replica: string) {
+  @Controller()
+  class Echo {
+    @MessagePattern('retrieval.ping.v1')
+    ping() {
+      served.push(replica);
+      return { servedBy: replica };
+    }
+    @MessagePattern('retrieval.search.v1')
+    fail(@Payload() data: { code: number }) {
+      throw new RpcException({ code: data.code, message: 'You don\'t own the dataset x.' });
+    }
+  }
+  @Module({ controllers: [Echo] })
+  class M {}
+  return M;
+}
+
+describe('Redis-list RPC transport', () => {
+  const prefix = uniquePrefix('rpc');
+  const apps: INestMicroservice[] = [];
+  let client: RedisListClient;
+
+  beforeAll(async () => {
+    for (const replica of ['a', 'b']) {
+      const app = await NestFactory.createMicroservice(makeModule(replica), {
+        strategy: new RedisListServer({ url: REDIS_URL, prefix, group: 'retrieval', concurrency: 4, replicaId: replica }),
+        logger: false,
+      });
+      await app.listen();
+      apps.push(app);
+    }
+    client = new RedisListClient({ url: REDIS_URL, prefix, timeoutMs: 3000 });
+  });
+  afterAll(async () => {
+    await client.close();
+    await Promise.all(apps.map((a) => a.close()));
+  });
+
+  test('two replicas share the requests: each request is answered exactly once', async () => {
+    served.length = 0;
+    const n = 60;
+    const replies = await Promise.all(Array.from({ length: n }, () => client.call('retrieval.ping.v1', {})));
+    expect(replies).toHaveLength(n);
+    // pub/sub would make every replica handle every request (2n); a work queue handles each once
+    expect(served).toHaveLength(n);
+    const a = served.filter((s) => s === 'a').length;
+    const b = served.filter((s) => s === 'b').length;
+    expect(a + b).toBe(n);
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeGreaterThan(0);
+    expect(new Set(replies.map((r) => r.servedBy))).toEqual(new Set(['a', 'b']));
+  });
+
+  test('a coded error raised by the handler comes back as a DomainError', async () => {
+    await expect(client.call('retrieval.search.v1', { code: 102 } as never)).rejects.toEqual(
+      expect.objectContaining({ code: 102, message: "You don't own the dataset x." }),
+    );
+    await expect(client.call('retrieval.search.v1', { code: 102 } as never)).rejects.toBeInstanceOf(DomainError);
+  });
+
+  test('no replica listening: the call times out as a dependency failure', async () => {
+    const lonely = new RedisListClient({ url: REDIS_URL, prefix: uniquePrefix('rpc-none'), timeoutMs: 300 });
+    try {
+      await expect(lonely.call('retrieval.ping.v1', {})).rejects.toBeInstanceOf(DependencyUnavailableError);
+    } finally {
+      await lonely.close();
+    }
+  });
+});
