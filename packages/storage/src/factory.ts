@@ -38,25 +38,24 @@ export function parseS3Endpoint(endpoint: string): { endPoint: string; port: num
   return { endPoint, port, useSSL };
 }
 
+/** An ObjectStorage that can create its root directory / bucket. */
+export type InitializableObjectStorage = ObjectStorage & { init(): Promise<void> };
+
 /**
- * MinIO/S3 when `s3` is configured, else files under `${dataDir}/objects`.
- * The returned storage is initialised (root directory / bucket created), so this rejects with a readable
- * reason when the backend is unusable.
+ * MinIO/S3 when `s3` is configured, else files under `${dataDir}/objects`. Nothing is contacted here:
+ * call `init()` to create the root directory / bucket (the MinIO adapter also creates a missing bucket
+ * on first write, so a backend that was down at boot recovers), and `health()` to check it.
  */
-export async function createObjectStorage(cfg: ObjectStorageConfig): Promise<ObjectStorage> {
+export function createObjectStorage(cfg: ObjectStorageConfig): InitializableObjectStorage {
   if (cfg.s3) {
     const { endpoint, accessKey, secretKey, bucket, region } = cfg.s3;
-    const storage = new MinioObjectStorage({
+    return new MinioObjectStorage({
       ...parseS3Endpoint(endpoint),
       accessKey,
       secretKey,
       bucket,
       ...(region ? { region } : {}),
     });
-    await storage.init();
-    return storage;
   }
-  const storage = new LocalObjectStorage({ root: join(cfg.dataDir, 'objects') });
-  await storage.init();
-  return storage;
+  return new LocalObjectStorage({ root: join(cfg.dataDir, 'objects') });
 }

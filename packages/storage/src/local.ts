@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { lstat, mkdir, open, readdir, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { checkMaxBytes, checkRange, InvalidObjectKeyError, keySegments, prefixParts, TEMP_SUFFIX } from './keys.js';
 import type { ObjectInfo, ObjectStorage, PutOptions } from './port.js';
@@ -23,6 +23,33 @@ function emptyStream(): Readable {
   const r = new Readable({ read() {} });
   r.push(null);
   return r;
+}
+
+/**
+ * Writes into an open FileHandle without taking ownership of it (fh.createWriteStream would hold a
+ * reference that makes fh.close() wait forever unless the stream closes the handle itself).
+ */
+function fileSink(fh: FileHandle): Writable {
+  const writeAll = async (buf: Buffer): Promise<void> => {
+    for (let off = 0; off < buf.length; ) {
+      const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+      off += bytesWritten;
+    }
+  };
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      writeAll(chunk).then(() => cb(), cb);
+    },
+    writev(chunks, cb) {
+      const bufs = chunks.map((c) => c.chunk as Buffer);
+      const total = bufs.reduce((n, b) => n + b.length, 0);
+      fh.writev(bufs)
+        .then(async ({ bytesWritten }) => {
+          if (bytesWritten < total) await writeAll(Buffer.concat(bufs).subarray(bytesWritten));
+        })
+        .then(() => cb(), cb);
+    },
+  });
 }
 
 /** Counts bytes flowing through and fails the pipeline once more than `maxBytes` arrived. */
@@ -69,6 +96,16 @@ export class LocalObjectStorage implements ObjectStorage {
   }
 
   async put(key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<ObjectInfo> {
+    try {
+      return await this.putFile(key, body, opts);
+    } catch (err) {
+      // put owns the body: a rejected write never leaves the caller's stream paused and open
+      if (!Buffer.isBuffer(body) && !body.destroyed) body.destroy();
+      throw err;
+    }
+  }
+
+  private async putFile(key: string, body: Readable | Buffer, opts: PutOptions): Promise<ObjectInfo> {
     const target = this.pathFor(key, keySegments(key));
     const { maxBytes } = opts;
     checkMaxBytes(maxBytes);
@@ -87,7 +124,6 @@ export class LocalObjectStorage implements ObjectStorage {
         break;
       } catch (err) {
         if (errCode(err) === 'ENOENT' && attempt < 5) continue;
-        if (!Buffer.isBuffer(body)) body.destroy();
         throw err;
       }
     }
@@ -101,7 +137,7 @@ export class LocalObjectStorage implements ObjectStorage {
         await pipeline(
           body,
           byteLimiter(maxBytes, (n) => (size = n)),
-          fh.createWriteStream({ autoClose: false }),
+          fileSink(fh),
         );
       }
       if (this.fsync) await fh.sync();

@@ -123,7 +123,28 @@ export class MinioObjectStorage implements ObjectStorage {
     return this.keyPrefix + key;
   }
 
+  /** Runs a write; if the bucket is missing (e.g. MinIO was down when init() ran), creates it and retries once. */
+  private async withBucket<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      if (s3Code(err) !== 'NoSuchBucket') throw err;
+      await this.init();
+      return op();
+    }
+  }
+
   async put(key: string, body: Readable | Buffer, opts: PutOptions = {}): Promise<ObjectInfo> {
+    try {
+      return await this.upload(key, body, opts);
+    } catch (err) {
+      // put owns the body: a rejected write never leaves the caller's stream paused and open
+      if (!Buffer.isBuffer(body) && !body.destroyed) body.destroy();
+      throw err;
+    }
+  }
+
+  private async upload(key: string, body: Readable | Buffer, opts: PutOptions): Promise<ObjectInfo> {
     const name = this.name(key);
     const { maxBytes, contentType } = opts;
     checkMaxBytes(maxBytes);
@@ -132,14 +153,14 @@ export class MinioObjectStorage implements ObjectStorage {
 
     if (Buffer.isBuffer(body)) {
       if (maxBytes !== undefined && body.length > maxBytes) throw new ObjectTooLargeError(maxBytes);
-      await this.client.putObject(this.bucket, name, body, body.length, meta);
+      await this.withBucket(() => this.client.putObject(this.bucket, name, body, body.length, meta));
       return info(body.length);
     }
 
     let uploadId: string | undefined;
     const etags: { part: number; etag: string }[] = [];
     const uploadPart = async (part: Buffer): Promise<void> => {
-      uploadId ??= await this.client.initiateNewMultipartUpload(this.bucket, name, meta);
+      uploadId ??= await this.withBucket(() => this.client.initiateNewMultipartUpload(this.bucket, name, meta));
       const partNumber = etags.length + 1;
       const res = await this.client.uploadPart(
         { bucketName: this.bucket, objectName: name, uploadID: uploadId, partNumber, headers: {} },
@@ -170,13 +191,12 @@ export class MinioObjectStorage implements ObjectStorage {
       const last = Buffer.concat(pending, pendingLen);
       pending = [];
       if (uploadId === undefined) {
-        await this.client.putObject(this.bucket, name, last, last.length, meta);
+        await this.withBucket(() => this.client.putObject(this.bucket, name, last, last.length, meta));
       } else {
         if (last.length > 0) await uploadPart(last);
         await this.client.completeMultipartUpload(this.bucket, name, uploadId, etags);
       }
     } catch (err) {
-      if (!body.destroyed) body.destroy();
       if (uploadId !== undefined) {
         await this.client.abortMultipartUpload(this.bucket, name, uploadId).catch(() => undefined);
       }
@@ -261,7 +281,16 @@ export class MinioObjectStorage implements ObjectStorage {
     } catch (err) {
       throw new Error(`MinIO at ${this.where} is unreachable or refused the request: ${message(err)}`, { cause: err });
     }
-    if (!exists) throw new Error(`MinIO at ${this.where}: bucket "${this.bucket}" does not exist`);
+    if (!exists) {
+      try {
+        await this.init();
+      } catch (err) {
+        throw new Error(
+          `MinIO at ${this.where}: bucket "${this.bucket}" does not exist and could not be created: ${message(err)}`,
+          { cause: err },
+        );
+      }
+    }
   }
 
   async close(): Promise<void> {}

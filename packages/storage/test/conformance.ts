@@ -261,6 +261,9 @@ export function objectStorageConformance(
       'rejects unsafe key %j',
       async (key) => {
         await expect(s.put(key, Buffer.from('x'))).rejects.toBeInstanceOf(InvalidObjectKeyError);
+        const body = byteStream(Buffer.from('x'));
+        await expect(s.put(key, body)).rejects.toBeInstanceOf(InvalidObjectKeyError);
+        expect(body.destroyed).toBe(true); // a rejected put never leaves the caller's stream open
         await expect(s.get(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
         await expect(s.stat(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
         await expect(s.delete(key)).rejects.toBeInstanceOf(InvalidObjectKeyError);
