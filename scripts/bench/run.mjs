@@ -1,0 +1,263 @@
+#!/usr/bin/env node
+// `npm run bench`: drives a running RagNest through its HTTP API and prints ingest throughput
+// (upload → searchable), retrieval latency at concurrency 8, and peak RSS of each app.
+//
+//   npm run bench -- [--mb 20] [--chunks 100000] [--large-mb 0] [--queries 2000] [--concurrency 8]
+//                    [--base-url http://host:9380 --api-key ragflow-...]
+//
+// Without --base-url it boots its own stack (the four apps, embedded defaults) on a fresh database and
+// data directory, so RSS can be read from /proc. Not a test: it asserts nothing, it reports.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrateDeploy } from '../../packages/db/scripts/migrate.mjs';
+import { html, markdown, pdf, queries, rng, text } from './corpus.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const argv = process.argv.slice(2);
+const arg = (name, def) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : def;
+};
+const MB = 1024 * 1024;
+const opts = {
+  mb: Number(arg('mb', 20)),
+  chunks: Number(arg('chunks', 100000)),
+  largeMb: Number(arg('large-mb', 0)),
+  queries: Number(arg('queries', 2000)),
+  concurrency: Number(arg('concurrency', 8)),
+  baseUrl: arg('base-url', ''),
+  apiKey: arg('api-key', ''),
+};
+const log = (...a) => console.log('[bench]', ...a);
+
+// ---------------------------------------------------------------- stack
+const apps = ['retrieval', 'embedding', 'ingest-worker', 'api'];
+const children = [];
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function bootStack() {
+  const dataDir = path.join(root, '.bench/data');
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const dbUrl = `postgresql://postgres@127.0.0.1:5432/ragnest_bench_${Date.now()}`;
+  await migrateDeploy(dbUrl);
+  const port = await freePort();
+  const apiKey = `ragflow-${randomBytes(16).toString('hex')}`;
+  const env = {
+    ...process.env,
+    DATABASE_URL: dbUrl,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    API_KEY: apiKey,
+    REDIS_PREFIX: `ragnest-bench-${Date.now()}`,
+    LOG_LEVEL: 'warn',
+  };
+  for (const app of apps) {
+    const child = spawn(process.execPath, [path.join(root, `apps/${app}/dist/main.js`)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push({ app, child });
+  }
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 240; i++) {
+    try {
+      if ((await fetch(`${baseUrl}/health`)).status === 200) return { baseUrl, apiKey, dbUrl };
+    } catch {}
+    await sleep(250);
+  }
+  throw new Error('stack did not become healthy');
+}
+
+function peakRss() {
+  const out = {};
+  for (const { app, child } of children) {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+      out[app] = Math.max(out[app] ?? 0, hwm ? Number(hwm[1]) * 1024 : 0);
+    } catch {}
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- http
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+let BASE = '';
+let KEY = '';
+async function call(method, p, body) {
+  const res = await fetch(`${BASE}${p}`, {
+    method,
+    headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = await res.json();
+  if (json.code !== 0) throw new Error(`${method} ${p}: ${JSON.stringify(json).slice(0, 300)}`);
+  return json.data;
+}
+async function upload(datasetId, files) {
+  const form = new FormData();
+  for (const f of files) form.append('file', new Blob([f.content]), f.name);
+  const res = await fetch(`${BASE}/api/v1/datasets/${datasetId}/documents`, { method: 'POST', headers: { Authorization: `Bearer ${KEY}` }, body: form });
+  const json = await res.json();
+  if (json.code !== 0) throw new Error(`upload: ${JSON.stringify(json).slice(0, 300)}`);
+  return json.data;
+}
+async function waitDone(datasetId, n) {
+  for (;;) {
+    const data = await call('GET', `/api/v1/datasets/${datasetId}/documents?page_size=100000`);
+    const docs = data.docs;
+    const failed = docs.filter((d) => d.run === 'FAIL');
+    if (failed.length) throw new Error(`documents failed: ${failed.map((d) => `${d.name}: ${d.progress_msg.split('\n').pop()}`).join('; ')}`);
+    if (docs.length >= n && docs.every((d) => d.run === 'DONE')) return docs;
+    await sleep(200);
+  }
+}
+
+/** Uploads files, parses them, waits until every one is DONE (searchable). */
+async function ingest(name, files, parserConfig) {
+  const ds = await call('POST', '/api/v1/datasets', { name: `${name}-${Date.now()}`, ...(parserConfig ? { parser_config: parserConfig } : {}) });
+  const bytes = files.reduce((s, f) => s + f.content.length, 0);
+  const t0 = performance.now();
+  const ids = [];
+  for (let i = 0; i < files.length; i += 16) ids.push(...(await upload(ds.id, files.slice(i, i + 16))).map((d) => d.id));
+  await call('POST', `/api/v1/datasets/${ds.id}/chunks`, { document_ids: ids });
+  const docs = await waitDone(ds.id, ids.length);
+  const secs = (performance.now() - t0) / 1000;
+  const chunks = docs.reduce((s, d) => s + d.chunk_count, 0);
+  return { datasetId: ds.id, bytes, secs, chunks, mbPerSec: bytes / MB / secs, chunksPerSec: chunks / secs };
+}
+
+function splitFiles(r, kind, lang, totalBytes, fileBytes) {
+  const files = [];
+  for (let i = 0; i * fileBytes < totalBytes; i++) {
+    const size = Math.min(fileBytes, totalBytes - i * fileBytes);
+    const ext = kind;
+    const content =
+      kind === 'txt' ? Buffer.from(text(r, lang, size)) : kind === 'md' ? Buffer.from(markdown(r, lang, size)) : Buffer.from(html(r, lang, size));
+    files.push({ name: `${lang}-${i}.${ext}`, content });
+  }
+  return files;
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function retrievalLatency(datasetId, n, concurrency) {
+  const qs = queries(rng(7), n + 50);
+  for (const q of qs.slice(0, 50)) await call('POST', '/api/v1/retrieval', { dataset_ids: [datasetId], question: q }); // warm-up
+  const lat = [];
+  let next = 50;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < qs.length) {
+        const q = qs[next++];
+        const s = performance.now();
+        await call('POST', '/api/v1/retrieval', { dataset_ids: [datasetId], question: q });
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort((a, b) => a - b);
+  return { n: lat.length, qps: lat.length / secs, p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99) };
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  let dbUrl;
+  if (opts.baseUrl) {
+    BASE = opts.baseUrl;
+    KEY = opts.apiKey;
+  } else {
+    log('booting the four apps with embedded defaults...');
+    const s = await bootStack();
+    BASE = s.baseUrl;
+    KEY = s.apiKey;
+    dbUrl = s.dbUrl;
+  }
+  const results = { machine: `${(await import('node:os')).cpus().length} cores`, node: process.version };
+
+  if (opts.mb > 0) {
+    const r = rng(1);
+    const share = (opts.mb * MB) / 7;
+    const per = {
+      txt: [...splitFiles(r, 'txt', 'en', share, 1 * MB), ...splitFiles(r, 'txt', 'zh', share, 1 * MB)],
+      md: [...splitFiles(r, 'md', 'en', share, 1 * MB), ...splitFiles(r, 'md', 'zh', share, 1 * MB)],
+      html: [...splitFiles(r, 'html', 'en', share / 2, 512 * 1024), ...splitFiles(r, 'html', 'zh', share / 2, 512 * 1024)],
+    };
+    const pdfPages = Math.max(20, Math.round(share / 4000));
+    per.pdf = Array.from({ length: Math.ceil(pdfPages / 50) }, (_, i) => ({ name: `en-${i}.pdf`, content: pdf(r, 50) }));
+    const all = Object.values(per).flat();
+    log(`ingesting ${all.length} files, ${(all.reduce((s, f) => s + f.content.length, 0) / MB).toFixed(1)} MB (txt, md, html in English and Chinese; pdf in English)...`);
+    results.ingest = await ingest('bench-mixed', all);
+    log(`  ${results.ingest.mbPerSec.toFixed(2)} MB/s, ${results.ingest.chunksPerSec.toFixed(0)} chunks/s end to end (${results.ingest.chunks} chunks in ${results.ingest.secs.toFixed(1)} s)`);
+    results.perFormat = {};
+    for (const [fmt, files] of Object.entries(per)) {
+      const res = await ingest(`bench-${fmt}`, files);
+      results.perFormat[fmt] = res;
+      const extra = fmt === 'pdf' ? `, ${((files.length * 50) / res.secs).toFixed(1)} pages/s` : '';
+      log(`  ${fmt}: ${res.mbPerSec.toFixed(2)} MB/s, ${res.chunksPerSec.toFixed(0)} chunks/s${extra}`);
+    }
+  }
+
+  if (opts.chunks > 0) {
+    // ~128-token chunks: about 600 bytes of English each
+    const bytes = opts.chunks * 640;
+    log(`building a retrieval corpus of ~${opts.chunks} chunks (${(bytes / MB).toFixed(0)} MB, chunk_token_num 128)...`);
+    const files = splitFiles(rng(3), 'txt', 'en', bytes, 4 * MB);
+    const res = await ingest('bench-retrieval', files, { chunk_token_num: 128 });
+    results.retrievalCorpus = res;
+    log(`  ${res.chunks} chunks indexed at ${res.mbPerSec.toFixed(2)} MB/s, ${res.chunksPerSec.toFixed(0)} chunks/s; letting index maintenance settle...`);
+    await sleep(20_000);
+    results.retrieval = await retrievalLatency(res.datasetId, opts.queries, opts.concurrency);
+    const q = results.retrieval;
+    log(`  retrieval over HTTP, concurrency ${opts.concurrency}: p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms, p99 ${q.p99.toFixed(1)} ms, ${q.qps.toFixed(0)} req/s`);
+  }
+
+  if (opts.largeMb > 0) {
+    log(`ingesting one ${opts.largeMb} MB text file...`);
+    const content = Buffer.from(text(rng(9), 'en', opts.largeMb * MB));
+    results.large = await ingest('bench-large', [{ name: 'large.txt', content }]);
+    log(`  ${results.large.mbPerSec.toFixed(2)} MB/s, ${results.large.chunks} chunks`);
+  }
+
+  if (children.length) {
+    results.peakRssMB = Object.fromEntries(Object.entries(peakRss()).map(([k, v]) => [k, Math.round(v / MB)]));
+    log(`peak RSS (MB): ${JSON.stringify(results.peakRssMB)}`);
+  }
+  console.log(JSON.stringify(results, null, 2));
+  return dbUrl;
+}
+
+let exitCode = 0;
+const dbUrl = await main().catch((err) => {
+  console.error('[bench] failed:', err.message);
+  exitCode = 1;
+});
+for (const { child } of children) child.kill('SIGTERM');
+await sleep(1500);
+if (dbUrl && !existsSync(path.join(root, '.bench/keep'))) {
+  const pg = (await import('pg')).default;
+  const admin = new URL(dbUrl);
+  const name = admin.pathname.slice(1);
+  admin.pathname = '/postgres';
+  const c = new pg.Client({ connectionString: admin.toString() });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {});
+  await c.end();
+}
+process.exit(exitCode);
