@@ -1,1 +1,18 @@
 export * from './types.js';
+export { analyze, analyzeToString } from './analyzer.js';
+export { buildQuery, termSimilarity, type QueryTerms } from './query.js';
+export { countTokens } from './tokens.js';
+export { detectFileType, fileExtension, SUPPORTED_SUFFIXES, DETECT_HEAD_BYTES, DOCX_MIME } from './detect.js';
+export {
+  detectEncoding,
+  decodeBuffer,
+  decodeTextStream,
+  isUtf8,
+  ENCODING_SAMPLE_BYTES,
+  type DecodeStreamOptions,
+} from './encoding.js';
+export { parseDocument } from './parsers/index.js';
+export { markdownToSections } from './parsers/markdown.js';
+export { htmlToSections } from './parsers/html.js';
+export { splitJson } from './parsers/json.js';
+export { NaiveChunker, chunkSections, parseDelimiter } from './chunker.js';

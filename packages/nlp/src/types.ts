@@ -9,6 +9,8 @@ export interface DetectedType {
   mime: string;
   /** RAGFlow document `type`: pdf | doc | visual | aural | virtual | other */
   docType: 'pdf' | 'doc' | 'visual' | 'aural' | 'virtual' | 'other';
+  /** iconv-lite name of the text encoding (text kinds only) */
+  encoding?: string;
 }
 
 /** Where a parser reads the file from. The worker backs it with object storage. */

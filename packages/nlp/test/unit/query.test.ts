@@ -1,0 +1,71 @@
+import { analyze } from '../../src/analyzer.js';
+import { buildQuery, termSimilarity } from '../../src/query.js';
+
+const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+describe('buildQuery', () => {
+  it('normalises token weights to 1 and builds the 0.4/0.6 query dict', () => {
+    const q = buildQuery('database migration failed');
+    expect(q.tokens).toEqual(['databas', 'migrat', 'fail']);
+    expect(sum(q.tokenWeights)).toBeCloseTo(1, 10);
+    // Unknown Latin words share the default idf, so each weighs 1/3.
+    expect(q.tokenWeights.get('databas')).toBeCloseTo(1 / 3, 10);
+    expect(q.weights.get('databas')).toBeCloseTo(0.4 / 3, 10);
+    expect(q.weights.get('databas migrat')).toBeCloseTo(0.6 / 3, 10);
+    expect(q.weights.get('migrat fail')).toBeCloseTo(0.6 / 3, 10);
+    expect(q.total).toBeCloseTo(0.4 + 2 * 0.2, 10);
+  });
+
+  it('doubles numbers and nearly ignores one- and two-letter words', () => {
+    const q = buildQuery('ab error 404');
+    const w = q.tokenWeights;
+    expect(w.get('404')! / w.get('error')!).toBeCloseTo(2, 10);
+    expect(w.get('ab')! / w.get('error')!).toBeCloseTo(0.01, 10);
+  });
+
+  it('uses the jieba idf table: rare words outweigh common ones', () => {
+    const q = buildQuery('我们 量子纠缠');
+    expect(q.tokenWeights.get('量子')! + q.tokenWeights.get('纠缠')!).toBeGreaterThan(0);
+    const common = buildQuery('公司 量子').tokenWeights;
+    expect(common.get('量子')!).toBeGreaterThan(common.get('公司')!);
+  });
+});
+
+describe('termSimilarity', () => {
+  const q = buildQuery('database migration failed');
+
+  it('is 1 when the chunk has every token and pair, 0 when it has none', () => {
+    expect(termSimilarity(q, analyze('the database migration failed yesterday'))).toBeCloseTo(1, 10);
+    expect(termSimilarity(q, analyze('completely unrelated text'))).toBe(0);
+  });
+
+  it('counts tokens without their pairs', () => {
+    // All three tokens (0.4) but no adjacent pair: 0.4 / 0.8
+    expect(termSimilarity(q, analyze('failed: the migration of our database'))).toBeCloseTo(0.5, 10);
+    // databas + migrat and their pair: (0.4·2/3 + 0.2) / 0.8
+    expect(termSimilarity(q, analyze('database migration'))).toBeCloseTo((0.4 * (2 / 3) + 0.2) / 0.8, 10);
+  });
+
+  it('gives the same value for token arrays and space-joined strings', () => {
+    const tokens = analyze('migration failed while the database was migrating data');
+    expect(termSimilarity(q, tokens.join(' '))).toBeCloseTo(termSimilarity(q, tokens), 12);
+  });
+
+  it('returns 0 for an empty query', () => {
+    expect(termSimilarity(buildQuery('the of !!!'), ['the'])).toBe(0);
+  });
+
+  it('scores 200 chunks of 400 tokens in well under 5 ms', () => {
+    const query = buildQuery('PPR-9087 错误在 v1.2.3 版本中怎么处理 retrieval pipeline');
+    const base = analyze('用户反馈错误代码PPR-9087出现在版本v1.2.3中，需要尽快处理。The retrieval pipeline indexes documents. '.repeat(40));
+    const chunks = Array.from({ length: 200 }, (_, k) => base.slice(k, k + 400));
+    // Best of a few rounds: the first warms up the JIT, and a busy CI machine should not fail the test.
+    let best = Infinity;
+    for (let round = 0; round < 5; round++) {
+      const t = performance.now();
+      for (const c of chunks) termSimilarity(query, c);
+      best = Math.min(best, performance.now() - t);
+    }
+    expect(best).toBeLessThan(5);
+  });
+});
