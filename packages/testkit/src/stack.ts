@@ -50,6 +50,8 @@ export interface StackOptions {
   label?: string;
   env?: Record<string, string>;
   replicas?: Partial<Record<AppName, number>>;
+  /** more processes with their own settings (e.g. a metrics port per replica), started before the health wait */
+  extra?: { app: AppName; env: Record<string, string> }[];
 }
 
 /** Boots the built apps as real processes against the real Postgres and Redis, isolated per call. */
@@ -89,6 +91,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const replicas = { retrieval: 1, embedding: 1, 'ingest-worker': 1, api: 1, ...opts.replicas };
   for (const app of ['retrieval', 'embedding', 'ingest-worker', 'api'] as AppName[]) for (let i = 0; i < replicas[app]; i++) start(app);
+  for (const e of opts.extra ?? []) start(e.app, e.env);
   const baseUrl = `http://127.0.0.1:${port}`;
   const stack: Stack = {
     baseUrl,
