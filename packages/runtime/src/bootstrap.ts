@@ -7,6 +7,10 @@ import { createLogger, redactUrl, type Logger } from '@ragnest/logger';
 import { NestPinoLogger } from './nest-logger.js';
 import { RedisListServer } from './rpc/redis-list.server.js';
 import { registry } from './metrics.js';
+import { pingRedis } from './redis.js';
+import { PRISMA, STORAGE } from './tokens.js';
+import { pingPostgres, type PrismaClient } from '@ragnest/db';
+import type { ObjectStorage } from '@ragnest/storage';
 
 export type HealthCheck = () => Promise<Record<string, string | null>>;
 
@@ -18,8 +22,8 @@ export interface AppSpec {
   configureHttp?: (app: INestApplication, config: AppConfig) => void | Promise<void>;
   /** rpc: the service group whose requests this app answers, and how many at once */
   rpc?: { group: string; concurrency: number; replicaId?: string };
-  /** worker/rpc: dependency checks served at METRICS_PORT/health; a non-null value names the failure */
-  health?: (app: INestApplicationContext) => HealthCheck;
+  /** worker/rpc: checks added to the default ones (Redis, Postgres, storage) served at METRICS_PORT/health */
+  extraHealth?: (app: INestApplicationContext) => Record<string, () => Promise<unknown>>;
   /** printed once the app is ready */
   readyMessage?: (config: AppConfig) => string;
 }
@@ -66,13 +70,46 @@ export async function runApp(spec: AppSpec): Promise<INestApplicationContext> {
     process.exit(1);
   }
   if (spec.kind !== 'http' && config.metricsPort > 0) {
-    startOpsServer(config.metricsPort, spec.health?.(app), logger);
+    startOpsServer(config.metricsPort, defaultHealth(app, config, spec.extraHealth?.(app) ?? {}), logger);
   }
   logger.info(
     { redis: redactUrl(config.redis.url), database: redactUrl(config.databaseUrl) },
     spec.readyMessage?.(config) ?? `${spec.name} ready`,
   );
   return app;
+}
+
+const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Workers are healthy when the stores they need answer: Redis, Postgres/storage where loaded, and the app's own extras. */
+function defaultHealth(app: INestApplicationContext, config: AppConfig, extra: Record<string, () => Promise<unknown>>): HealthCheck {
+  const optional = <T>(token: symbol): T | undefined => {
+    try {
+      return app.get<T>(token, { strict: false });
+    } catch {
+      return undefined;
+    }
+  };
+  const db = optional<PrismaClient>(PRISMA);
+  const storage = optional<ObjectStorage>(STORAGE);
+  return async () => {
+    const checks: Record<string, string | null> = {};
+    const run = async (name: string, fn: () => Promise<unknown>) => {
+      try {
+        await Promise.race([fn(), new Promise((_, rej) => setTimeout(() => rej(new Error('no answer within 3000 ms')), 3000).unref())]);
+        checks[name] = null;
+      } catch (err) {
+        checks[name] = reason(err);
+      }
+    };
+    await Promise.all([
+      run('redis', () => pingRedis(config.redis.url)),
+      ...(db ? [run('postgres', () => pingPostgres(db))] : []),
+      ...(storage ? [run('storage', () => storage.health())] : []),
+      ...Object.entries(extra).map(([name, fn]) => run(name, fn)),
+    ]);
+    return checks;
+  };
 }
 
 function installProcessHandlers(logger: Logger): void {

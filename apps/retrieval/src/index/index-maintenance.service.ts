@@ -9,6 +9,8 @@ import { SEARCH_INDEX } from '../search-index.provider.js';
 import { IndexDimensions } from './index-dimensions.service.js';
 
 const OPTIMIZE_LOCK = 724_311_002;
+/** how often the index is compared with Postgres for datasets it has lost */
+const LOST_INDEX_CHECK_MS = 10 * 60_000;
 
 /**
  * Keeps the index healthy: builds/compacts its indexes in the background (one replica at a time), and
@@ -37,7 +39,12 @@ export class IndexMaintenance implements OnApplicationBootstrap, OnApplicationSh
       }
     }
     await this.detectLostIndex().catch((err: unknown) => getLogger().warn({ err: String(err) }, 'index check failed'));
+    let lastCheck = Date.now();
     const tick = () => {
+      if (Date.now() - lastCheck > LOST_INDEX_CHECK_MS) {
+        lastCheck = Date.now();
+        void this.detectLostIndex().catch((err: unknown) => getLogger().warn({ err: String(err) }, 'index check failed'));
+      }
       if (this.stopped) return;
       void this.optimize().finally(() => {
         if (!this.stopped) this.timer = setTimeout(tick, this.config.indexOptimizeIntervalMs);
@@ -67,7 +74,7 @@ export class IndexMaintenance implements OnApplicationBootstrap, OnApplicationSh
 
   private async detectLostIndex(): Promise<void> {
     const tenants = await this.db.$queryRaw<{ tenant_id: string; dataset_id: string; n: number }[]>`
-      SELECT tenant_id, dataset_id, count(*)::int AS n FROM chunk WHERE indexed GROUP BY tenant_id, dataset_id LIMIT 50`;
+      SELECT tenant_id, dataset_id, count(*)::int AS n FROM chunk WHERE indexed GROUP BY tenant_id, dataset_id`;
     for (const t of tenants) {
       const inIndex = await this.index.count({ tenantId: t.tenant_id, datasetIds: [t.dataset_id] });
       if (inIndex === 0 && t.n > 0) {
