@@ -34,7 +34,6 @@ function checkCommon(key: string, what: string): void {
     throw new InvalidObjectKeyError(key, `longer than ${MAX_KEY_BYTES} bytes`);
   }
   // NUL and other C0 controls never appear in generated keys; backslash is a separator on Windows.
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\\]/.test(key)) throw new InvalidObjectKeyError(key, 'control character or backslash');
   if (key.startsWith('/')) throw new InvalidObjectKeyError(key, 'absolute path');
 }
