@@ -164,6 +164,10 @@ describe('datasets, documents, chunks, retrieval (seed 001 §3–§5)', () => {
     expect(en.json.data.chunks[0]).toMatchObject({ document_keyword: '1.txt', dataset_id: datasetId });
     for (const k of ['similarity', 'vector_similarity', 'term_similarity']) expect(typeof en.json.data.chunks[0][k]).toBe('number');
     expect(en.json.data.doc_aggs[0]).toMatchObject({ doc_name: expect.any(String), doc_id: expect.any(String), count: expect.any(Number) });
+    const hl = await api.post('/api/v1/retrieval', { dataset_ids: [datasetId], question: 'quick brown fox', highlight: true });
+    expect(hl.json.data.chunks[0].highlight).toContain('<em>quick</em> <em>brown</em> <em>fox</em>');
+    const bad = await api.post('/api/v1/retrieval', { dataset_ids: [datasetId], question: 'fox', highlight: 'yes' });
+    expect(bad.json).toEqual({ code: 102, message: '`highlight` should be a boolean' });
     const zh = await api.post('/api/v1/retrieval', { dataset_ids: [datasetId], question: '混合检索' });
     expect(zh.json.data.chunks[0].content).toContain('混合检索');
     const blank = await api.post('/api/v1/retrieval', { dataset_ids: [datasetId], question: '  ' });

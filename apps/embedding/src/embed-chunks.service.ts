@@ -47,11 +47,12 @@ export class EmbedChunksService {
         if (err instanceof PermanentEmbeddingError) throw new PermanentJobError(`Embedding failed: ${err.message}`);
         throw err;
       }
-      await this.db.$transaction(
-        todo.map((c, i) =>
-          this.db.chunk.update({ where: { id: c.id }, data: { vector: vectorToBytes(vectors[i]!), embeddingModel: model, indexed: false } }),
-        ),
-      );
+      // one statement for the whole batch (vectors travel as base64 text)
+      const ids = todo.map((c) => c.id);
+      const vecs = vectors.map((v) => Buffer.from(vectorToBytes(v)).toString('base64'));
+      await this.db.$executeRaw`
+        UPDATE chunk c SET vector = decode(u.v, 'base64'), embedding_model = ${model}, indexed = false, updated_at = now()
+        FROM unnest(${ids}::text[], ${vecs}::text[]) AS u(id, v) WHERE c.id = u.id`;
     }
     if (chunks.length) {
       const ids = chunks.map((c) => c.id);

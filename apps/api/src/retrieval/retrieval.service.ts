@@ -3,6 +3,12 @@ import type { PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
 import { InjectDb } from '@ragnest/runtime';
 import { RetrievalGateway } from './retrieval.gateway.js';
+import { highlight } from '../chunks/chunk.view.js';
+
+/** Words of the question worth marking in a highlight (RAGFlow wraps query keywords in <em>). */
+function queryWords(question: string): string[] {
+  return question.split(/[\s,.;:!?，。；：！？、()（）"'“”]+/).filter((w) => w.length >= 2);
+}
 
 export interface RetrieveInput {
   tenantId: string;
@@ -81,7 +87,7 @@ export class RetrievalService {
           positions: c.positions,
           doc_type_kwd: c.docType,
           mom_id: '',
-          ...(input.highlight ? { highlight: h.highlight ?? c.content } : {}),
+          ...(input.highlight ? { highlight: highlight(c.content, queryWords(input.question)) } : {}),
         },
       ];
     });
