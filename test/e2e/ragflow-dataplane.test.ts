@@ -231,6 +231,24 @@ describe('datasets, documents, chunks, retrieval (seed 001 §3–§5)', () => {
     const tok = await fetch(`${stack.baseUrl}/v1/system/new_token`, { method: 'POST', headers: { Authorization: session } });
     const key = (await tok.json()).data.token as string;
     expect(key).toMatch(/^ragflow-/);
+    const web = async (method: string, p: string, body?: unknown) =>
+      (await fetch(`${stack.baseUrl}${p}`, {
+        method,
+        headers: { Authorization: session, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      })).json();
+    expect((await web('GET', '/v1/system/token_list')).data.map((t: { token: string }) => t.token)).toEqual([key]);
+    const info = await web('GET', '/v1/user/tenant_info');
+    expect(info.data).toMatchObject({ embd_id: 'ragnest-hashing-v1@Builtin', role: 'owner' });
+    expect((await web('POST', '/v1/user/set_tenant_info', { tenant_id: info.data.tenant_id, llm_id: 'qwen-plus@Tongyi-Qianwen' })).code).toBe(0);
+    expect((await web('GET', '/v1/user/tenant_info')).data.llm_id).toBe('qwen-plus@Tongyi-Qianwen');
+    expect((await web('POST', '/v1/llm/set_api_key', { llm_factory: 'OpenAI', api_key: 'sk-test' })).code).toBe(0);
+    const llms = await web('GET', '/v1/llm/my_llms');
+    expect(Object.keys(llms.data)).toEqual(expect.arrayContaining(['Builtin', 'OpenAI']));
+    expect((await web('POST', '/v1/user/login', { email, password: 'wrong' })).message).toBe('Email and password do not match!');
+    expect((await web('POST', '/v1/user/register', { email, nickname: 'x', password: 'p' })).message).toBe(`Email: ${email} has already registered!`);
+    const noSession = await fetch(`${stack.baseUrl}/v1/system/token_list`);
+    expect(noSession.status).toBe(401);
     const other = new RagflowHttp(stack.baseUrl, key);
     expect((await other.get('/api/v1/datasets')).json.data).toEqual([]);
     const docs = await other.get(`/api/v1/datasets/${datasetId}/documents`);
@@ -239,6 +257,21 @@ describe('datasets, documents, chunks, retrieval (seed 001 §3–§5)', () => {
     expect(ret.json.message).toBe(`You don't own the dataset ${datasetId}.`);
     const del = await other.del('/api/v1/datasets', { ids: [datasetId] });
     expect(del.json.code).toBe(108);
+  });
+
+  test('Dify external knowledge API', async () => {
+    const dify = (auth: string, body: unknown) =>
+      fetch(`${stack.baseUrl}/api/v1/dify/retrieval`, { method: 'POST', headers: { Authorization: auth, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const bad = await dify('Bearer nope', { knowledge_id: datasetId, query: 'fox' });
+    expect(bad.status).toBe(403);
+    expect(await bad.json()).toEqual({ code: 403, message: 'API-KEY is invalid!' });
+    const missing = await dify(`Bearer ${stack.apiKey}`, { knowledge_id: 'f'.repeat(32), query: 'fox' });
+    expect(missing.status).toBe(404);
+    const ok = await dify(`Bearer ${stack.apiKey}`, { knowledge_id: datasetId, query: 'quick brown fox', retrieval_setting: { top_k: 2, score_threshold: 0.1 } });
+    const body = await ok.json();
+    expect(body.records.length).toBeGreaterThan(0);
+    expect(body.records.length).toBeLessThanOrEqual(2);
+    expect(body.records[0]).toMatchObject({ content: expect.stringContaining('fox'), score: expect.any(Number), title: '1.txt', metadata: { doc_id: docIds['1.txt'] } });
   });
 
   test('4.4 delete documents, then the dataset', async () => {
