@@ -142,7 +142,13 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     const index = this.indexName(dimension);
     if (!(await this.client.indices.exists({ index }))) {
       try {
-        await this.client.indices.create({ index, mappings: elasticsearchMapping(dimension, this.vectorIndexOptions) });
+        await this.client.indices.create({
+          index,
+          mappings: elasticsearchMapping(dimension, this.vectorIndexOptions),
+          // an explicit interval keeps refreshing shards that saw no search lately ("search idle"),
+          // so upserts with refresh=wait_for return within about a second
+          settings: { index: { refresh_interval: '1s' } },
+        });
       } catch (err) {
         const type = (err as errors.ResponseError).body?.error?.type;
         if (type !== 'resource_already_exists_exception') {

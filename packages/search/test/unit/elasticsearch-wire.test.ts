@@ -94,7 +94,8 @@ describe('ElasticsearchSearchIndex wire format', () => {
     await idx.ensureReady(4);
     await idx.ensureReady(4);
     expect(es.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['HEAD /p_chunks_4', 'PUT /p_chunks_4']);
-    const body = es.requests[1]!.body as { mappings: unknown };
+    const body = es.requests[1]!.body as { mappings: unknown; settings: unknown };
+    expect(body.settings).toEqual({ index: { refresh_interval: '1s' } });
     expect(body.mappings).toEqual({
       dynamic: 'strict',
       properties: {
