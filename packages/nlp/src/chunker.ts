@@ -162,8 +162,9 @@ export class NaiveChunker {
     const content = c.parts.join('\n');
     if (!content.trim()) return;
     this.lastText = content;
-    // A lone paragraph was already counted; anything joined is recounted so tokenCount is exact.
-    const tokenCount = c.parts.length === 1 ? c.tokens : countTokens(content);
+    // RAGFlow's naive_merge also sums the paragraphs' counts rather than recounting the joined text
+    // (the joins add at most one token per paragraph); recounting doubled the chunker's cost.
+    const tokenCount = c.tokens;
     out.push({ content, tokenCount, positions: c.positions, docType: '' });
   }
 }

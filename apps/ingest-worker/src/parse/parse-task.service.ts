@@ -10,7 +10,7 @@ import { readHead, storageSource } from './storage-source.js';
 import { writeChunks } from './chunk-writer.js';
 
 /** Chunks written (and handed to the embedding queue) per batch. */
-const BATCH = 128;
+const BATCH = 256;
 const PROGRESS_EVERY_MS = 1000;
 
 type Outcome = 'done' | 'stale' | 'cancelled';

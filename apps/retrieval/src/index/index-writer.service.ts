@@ -52,7 +52,15 @@ export class IndexWriter {
     const model = doc.dataset.embeddingModel;
     return this.db.$transaction(async (tx) => {
       await this.lock(tx, documentId);
-      const chunks = await tx.chunk.findMany({ where: { id: { in: ids }, documentId } });
+      const chunks = await tx.$queryRaw<
+        {
+          id: string; tenantId: string; datasetId: string; documentId: string; content: string; contentTokens: string;
+          importantKeywords: string[]; questions: string[]; available: boolean; vector: Uint8Array | null; embeddingModel: string | null;
+        }[]
+      >`SELECT id, tenant_id AS "tenantId", dataset_id AS "datasetId", document_id AS "documentId", content,
+               content_tokens AS "contentTokens", important_keywords AS "importantKeywords", questions, available, vector,
+               embedding_model AS "embeddingModel"
+        FROM chunk WHERE id = ANY(${ids}::text[]) AND document_id = ${documentId}`;
       if (!chunks.length) return 0;
       const missing = chunks.filter((c) => !c.vector || c.embeddingModel !== model);
       if (missing.length) {
@@ -62,7 +70,7 @@ export class IndexWriter {
           c.vector = vectorToBytes(vecs[i]!);
           c.embeddingModel = model;
         });
-        for (const c of missing) await tx.chunk.update({ where: { id: c.id }, data: { vector: c.vector, embeddingModel: model } });
+        for (const c of missing) await tx.chunk.update({ where: { id: c.id }, data: { vector: c.vector as Uint8Array<ArrayBuffer>, embeddingModel: model } });
       }
       const title = analyzeToString(titleOf(doc.name));
       const items: IndexedChunk[] = chunks.map((c) => ({
@@ -76,7 +84,7 @@ export class IndexWriter {
       }));
       await this.dims.ensure(items[0]!.vector.length);
       await this.index.upsert(items);
-      await tx.chunk.updateMany({ where: { id: { in: chunks.map((c) => c.id) } }, data: { indexed: true } });
+      await tx.$executeRaw`UPDATE chunk SET indexed = true WHERE id = ANY(${chunks.map((c) => c.id)}::text[])`;
       return chunks.length;
     }, TX);
   }
