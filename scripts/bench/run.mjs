@@ -3,7 +3,8 @@
 // (upload → searchable), retrieval latency at concurrency 8, and peak RSS of each app.
 //
 //   npm run bench -- [--mb 20] [--chunks 100000] [--large-mb 0] [--queries 2000] [--concurrency 8]
-//                    [--base-url http://host:9380 --api-key ragflow-...]
+//                    [--settle 90] [--base-url http://host:9380 --api-key ragflow-...]
+// --settle: seconds to wait after the retrieval corpus is indexed, so background index builds finish.
 //
 // Without --base-url it boots its own stack (the four apps, embedded defaults) on a fresh database and
 // data directory, so RSS can be read from /proc. Not a test: it asserts nothing, it reports.
@@ -29,6 +30,7 @@ const opts = {
   largeMb: Number(arg('large-mb', 0)),
   queries: Number(arg('queries', 2000)),
   concurrency: Number(arg('concurrency', 8)),
+  settle: Number(arg('settle', 90)),
   baseUrl: arg('base-url', ''),
   apiKey: arg('api-key', ''),
 };
@@ -66,8 +68,11 @@ async function bootStack() {
     REDIS_PREFIX: `ragnest-bench-${Date.now()}`,
     LOG_LEVEL: 'warn',
   };
-  for (const app of apps) {
-    const child = spawn(process.execPath, [path.join(root, `apps/${app}/dist/main.js`)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const replicas = { 'ingest-worker': Number(process.env.INGEST_REPLICAS ?? 1) };
+  for (const app of apps.flatMap((a) => Array.from({ length: replicas[a] ?? 1 }, () => a))) {
+    // BENCH_CPU_PROFILE=<app> writes a V8 CPU profile of that app to .bench/profiles
+    const prof = process.env.BENCH_CPU_PROFILE === app ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, '.bench/profiles')}`] : [];
+    const child = spawn(process.execPath, [...prof, path.join(root, `apps/${app}/dist/main.js`)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push({ app, child });
   }
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -78,6 +83,18 @@ async function bootStack() {
     await sleep(250);
   }
   throw new Error('stack did not become healthy');
+}
+
+/** CPU seconds (user + system) each app has used so far, from /proc. */
+function cpuSeconds() {
+  const out = {};
+  for (const { app, child } of children) {
+    try {
+      const st = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      out[app] = (out[app] ?? 0) + (Number(st[11]) + Number(st[12])) / 100;
+    } catch {}
+  }
+  return out;
 }
 
 function peakRss() {
@@ -127,6 +144,7 @@ async function waitDone(datasetId, n) {
 
 /** Uploads files, parses them, waits until every one is DONE (searchable). */
 async function ingest(name, files, parserConfig) {
+  const cpu0 = cpuSeconds();
   const ds = await call('POST', '/api/v1/datasets', { name: `${name}-${Date.now()}`, ...(parserConfig ? { parser_config: parserConfig } : {}) });
   const bytes = files.reduce((s, f) => s + f.content.length, 0);
   const t0 = performance.now();
@@ -136,7 +154,9 @@ async function ingest(name, files, parserConfig) {
   const docs = await waitDone(ds.id, ids.length);
   const secs = (performance.now() - t0) / 1000;
   const chunks = docs.reduce((s, d) => s + d.chunk_count, 0);
-  return { datasetId: ds.id, bytes, secs, chunks, mbPerSec: bytes / MB / secs, chunksPerSec: chunks / secs };
+  const cpu1 = cpuSeconds();
+  const cpuPerMB = Object.fromEntries(Object.keys(cpu1).map((a) => [a, Number(((cpu1[a] - (cpu0[a] ?? 0)) / (bytes / MB)).toFixed(3))]));
+  return { datasetId: ds.id, bytes, secs, chunks, mbPerSec: bytes / MB / secs, chunksPerSec: chunks / secs, cpuSecondsPerMB: cpuPerMB };
 }
 
 function splitFiles(r, kind, lang, totalBytes, fileBytes) {
@@ -205,6 +225,7 @@ async function main() {
     log(`ingesting ${all.length} files, ${(all.reduce((s, f) => s + f.content.length, 0) / MB).toFixed(1)} MB (txt, md, html in English and Chinese; pdf in English)...`);
     results.ingest = await ingest('bench-mixed', all);
     log(`  ${results.ingest.mbPerSec.toFixed(2)} MB/s, ${results.ingest.chunksPerSec.toFixed(0)} chunks/s end to end (${results.ingest.chunks} chunks in ${results.ingest.secs.toFixed(1)} s)`);
+    if (children.length) log(`  CPU seconds per MB by app: ${JSON.stringify(results.ingest.cpuSecondsPerMB)}`);
     results.perFormat = {};
     for (const [fmt, files] of Object.entries(per)) {
       const res = await ingest(`bench-${fmt}`, files);
@@ -222,7 +243,7 @@ async function main() {
     const res = await ingest('bench-retrieval', files, { chunk_token_num: 128 });
     results.retrievalCorpus = res;
     log(`  ${res.chunks} chunks indexed at ${res.mbPerSec.toFixed(2)} MB/s, ${res.chunksPerSec.toFixed(0)} chunks/s; letting index maintenance settle...`);
-    await sleep(20_000);
+    await sleep(opts.settle * 1000);
     results.retrieval = await retrievalLatency(res.datasetId, opts.queries, opts.concurrency);
     const q = results.retrieval;
     log(`  retrieval over HTTP, concurrency ${opts.concurrency}: p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms, p99 ${q.p99.toFixed(1)} ms, ${q.qps.toFixed(0)} req/s`);
