@@ -36,8 +36,9 @@ export class SearchService {
     const parsed = searchRequestSchema.safeParse(raw);
     if (!parsed.success) throw new DomainError(RetCode.ARGUMENT_ERROR, `invalid search request: ${parsed.error.message}`);
     const r = parsed.data;
-    const datasets = await this.db.dataset.findMany({ where: { id: { in: r.datasetIds }, tenantId: r.tenantId }, select: { embeddingModel: true } });
-    const models = [...new Set(datasets.map((d) => d.embeddingModel))];
+    const datasets = await this.db.$queryRaw<{ embedding_model: string }[]>`
+      SELECT embedding_model FROM dataset WHERE id = ANY(${r.datasetIds}::text[]) AND tenant_id = ${r.tenantId}`;
+    const models = [...new Set(datasets.map((d) => d.embedding_model))];
     if (models.length === 0) return { total: 0, hits: [], docAggs: [], servedBy };
     if (models.length > 1) throw new DomainError(RetCode.DATA_ERROR, 'Datasets use different embedding models."');
     const provider = this.registry.get(models[0]!);
