@@ -5,8 +5,6 @@ import { JobNames, jobIds, type JobPayload } from '@ragnest/contracts';
 import { EmbeddingRegistry, PermanentEmbeddingError, embedChunks, vectorToBytes } from '@ragnest/embedding';
 import { InjectDb, PermanentJobError, QueueProducer, type JobContext } from '@ragnest/runtime';
 
-const titleOf = (name: string) => name.replace(/\.[^.]+$/, '');
-
 /**
  * Embeds one batch of chunks and stores the vectors in Postgres (so the index can be rebuilt without
  * re-embedding), then hands the batch to the index queue. Chunks that already have a vector of the
@@ -42,7 +40,7 @@ export class EmbedChunksService {
       const weight = Number((doc.parserConfig as Record<string, unknown> | null)?.filename_embd_weight ?? 0.1);
       let vectors: Float32Array[];
       try {
-        vectors = await embedChunks(provider, todo, titleOf(doc.name), Number.isFinite(weight) ? weight : 0.1, ctx.signal);
+        vectors = await embedChunks(provider, todo, doc.name, Number.isFinite(weight) ? weight : 0.1, ctx.signal);
       } catch (err) {
         if (err instanceof PermanentEmbeddingError) throw new PermanentJobError(`Embedding failed: ${err.message}`);
         throw err;

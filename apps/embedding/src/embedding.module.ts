@@ -1,8 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from '@ragnest/config';
-import { InfraModule, RuntimeModule } from '@ragnest/runtime';
+import { CONFIG, InfraModule, RuntimeModule } from '@ragnest/runtime';
 import { Queues } from '@ragnest/contracts';
-import { embeddingRegistryProvider } from './embedding-registry.provider.js';
+import { EmbeddingRegistry, createEmbeddingRegistry } from '@ragnest/embedding';
 import { EmbedChunksService } from './embed-chunks.service.js';
 import { EmbedChunksHandler } from './embed-chunks.handler.js';
 
@@ -12,7 +12,7 @@ export class EmbeddingWorkerModule {
     return {
       module: EmbeddingWorkerModule,
       imports: [RuntimeModule.forRoot(config, { worker: { queues: [{ queue: Queues.embed, concurrency: config.workers.embedConcurrency }] } }), InfraModule],
-      providers: [embeddingRegistryProvider, EmbedChunksService, EmbedChunksHandler],
+      providers: [{ provide: EmbeddingRegistry, inject: [CONFIG], useFactory: (c: AppConfig) => createEmbeddingRegistry(c.embedding) }, EmbedChunksService, EmbedChunksHandler],
     };
   }
 }

@@ -1,8 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { AppConfig } from '@ragnest/config';
-import { InfraModule, RuntimeModule } from '@ragnest/runtime';
+import { CONFIG, InfraModule, RuntimeModule } from '@ragnest/runtime';
 import { Queues } from '@ragnest/contracts';
-import { embeddingRegistryProvider } from './embedding-registry.provider.js';
+import { EmbeddingRegistry, createEmbeddingRegistry } from '@ragnest/embedding';
 import { searchIndexProvider } from './search-index.provider.js';
 import { SearchService } from './search/search.service.js';
 import { IndexWriter } from './index/index-writer.service.js';
@@ -21,7 +21,7 @@ export class RetrievalModule {
       controllers: [RetrievalRpcController],
       providers: [
         { provide: REPLICA_ID, useValue: replicaId },
-        embeddingRegistryProvider,
+        { provide: EmbeddingRegistry, inject: [CONFIG], useFactory: (c: AppConfig) => createEmbeddingRegistry(c.embedding) },
         searchIndexProvider,
         IndexDimensions,
         SearchService,

@@ -1,5 +1,6 @@
 import { HashingEmbedder, HASHING_MODEL_ID } from './hashing.js';
 import { createEmbeddingProvider, type EmbeddingConfig } from './factory.js';
+import { analyze } from '@ragnest/nlp';
 import { PermanentEmbeddingError, type EmbeddingProvider } from './port.js';
 
 /**
@@ -28,6 +29,11 @@ export class EmbeddingRegistry {
   }
 }
 
+/** The registry with RagNest's analyzer (jieba + stemming) as the built-in model's tokenizer. */
+export function createEmbeddingRegistry(cfg: Omit<EmbeddingConfig, 'tokenize'>): EmbeddingRegistry {
+  return new EmbeddingRegistry({ ...cfg, tokenize: analyze });
+}
+
 export interface ChunkText {
   /** chunk content (HTML tags are stripped) */
   content: string;
@@ -38,17 +44,19 @@ export interface ChunkText {
 const stripTags = (s: string) => s.replace(/<\/?(table|tr|td|th|caption|thead|tbody|br|p|div|span)[^>]*>/gi, ' ');
 
 /**
- * RAGFlow's chunk vector: v = w·emb(document title) + (1−w)·emb(chunk text), w = filename_embd_weight
- * (default 0.1), re-normalised. Texts go to the provider in one call (it batches).
+ * RAGFlow's chunk vector: v = w·emb(document title) + (1−w)·emb(chunk text), where the title is the file
+ * name without its extension and w = filename_embd_weight (default 0.1); re-normalised. Texts go to the
+ * provider in one call (it batches).
  */
 export async function embedChunks(
   provider: EmbeddingProvider,
   chunks: ChunkText[],
-  title: string,
+  documentName: string,
   titleWeight = 0.1,
   signal?: AbortSignal,
 ): Promise<Float32Array[]> {
   if (chunks.length === 0) return [];
+  const title = documentName.replace(/\.[^.]+$/, '');
   const texts = chunks.map((c) => {
     const t = c.questions.length ? c.questions.join('\n') : stripTags(c.content);
     return t.trim() ? t : 'None';

@@ -11,8 +11,6 @@ import { IndexDimensions } from './index-dimensions.service.js';
 type Tx = Prisma.TransactionClient;
 const TX = { timeout: 120_000, maxWait: 30_000 };
 
-const titleOf = (name: string) => name.replace(/\.[^.]+$/, '');
-
 /**
  * The only writer of the search index. Index writes and index deletes of one document are serialised by
  * a Postgres advisory lock, and `chunk.indexed` is set in the same transaction as the write, so Postgres
@@ -65,14 +63,14 @@ export class IndexWriter {
       const missing = chunks.filter((c) => !c.vector || c.embeddingModel !== model);
       if (missing.length) {
         const weight = Number((doc.parserConfig as Record<string, unknown> | null)?.filename_embd_weight ?? 0.1);
-        const vecs = await embedChunks(this.registry.get(model), missing, titleOf(doc.name), Number.isFinite(weight) ? weight : 0.1);
+        const vecs = await embedChunks(this.registry.get(model), missing, doc.name, Number.isFinite(weight) ? weight : 0.1);
         missing.forEach((c, i) => {
           c.vector = vectorToBytes(vecs[i]!);
           c.embeddingModel = model;
         });
         for (const c of missing) await tx.chunk.update({ where: { id: c.id }, data: { vector: c.vector as Uint8Array<ArrayBuffer>, embeddingModel: model } });
       }
-      const title = analyzeToString(titleOf(doc.name));
+      const title = analyzeToString(doc.name.replace(/\.[^.]+$/, ''));
       const items: IndexedChunk[] = chunks.map((c) => ({
         id: c.id,
         tenantId: c.tenantId,
