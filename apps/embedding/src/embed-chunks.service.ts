@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { reportProgress, type PrismaClient } from '@ragnest/db';
+import type { PrismaClient } from '@ragnest/db';
 import { JobNames, jobIds, type JobPayload } from '@ragnest/contracts';
 import { EmbeddingRegistry, PermanentEmbeddingError, embedChunks, vectorToBytes } from '@ragnest/embedding';
 import { InjectDb, PermanentJobError, QueueProducer, type JobContext } from '@ragnest/runtime';
@@ -60,7 +60,6 @@ export class EmbedChunksService {
         { jobId: jobIds.chunkBatch('index', doc.id, p.generation, createHash('sha1').update(ids.join(',')).digest('hex').slice(0, 16)) },
       );
     }
-    if (todo.length) await reportProgress(this.db, doc.id, p.generation, null);
     return 'done';
   }
 }
