@@ -28,7 +28,6 @@ export interface SearchHit {
   similarity: number;
   vectorSimilarity: number;
   termSimilarity: number;
-  highlight?: string;
 }
 
 export interface SearchRpcResponse {

@@ -81,6 +81,25 @@ export async function runApp(spec: AppSpec): Promise<INestApplicationContext> {
 
 const reason = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/**
+ * Runs dependency checks in parallel, each bounded by a timeout. The result maps each check to null
+ * (healthy) or a human-readable reason.
+ */
+export async function runHealthChecks(checks: Record<string, () => Promise<unknown>>, timeoutMs = 3000): Promise<Record<string, string | null>> {
+  const out: Record<string, string | null> = {};
+  await Promise.all(
+    Object.entries(checks).map(async ([name, fn]) => {
+      try {
+        await Promise.race([fn(), new Promise((_, rej) => setTimeout(() => rej(new Error(`${name} did not answer within ${timeoutMs} ms`)), timeoutMs).unref())]);
+        out[name] = null;
+      } catch (err) {
+        out[name] = reason(err);
+      }
+    }),
+  );
+  return out;
+}
+
 /** Workers are healthy when the stores they need answer: Redis, Postgres/storage where loaded, and the app's own extras. */
 function defaultHealth(app: INestApplicationContext, config: AppConfig, extra: Record<string, () => Promise<unknown>>): HealthCheck {
   const optional = <T>(token: symbol): T | undefined => {
@@ -92,24 +111,13 @@ function defaultHealth(app: INestApplicationContext, config: AppConfig, extra: R
   };
   const db = optional<PrismaClient>(PRISMA);
   const storage = optional<ObjectStorage>(STORAGE);
-  return async () => {
-    const checks: Record<string, string | null> = {};
-    const run = async (name: string, fn: () => Promise<unknown>) => {
-      try {
-        await Promise.race([fn(), new Promise((_, rej) => setTimeout(() => rej(new Error('no answer within 3000 ms')), 3000).unref())]);
-        checks[name] = null;
-      } catch (err) {
-        checks[name] = reason(err);
-      }
-    };
-    await Promise.all([
-      run('redis', () => pingRedis(config.redis.url)),
-      ...(db ? [run('postgres', () => pingPostgres(db))] : []),
-      ...(storage ? [run('storage', () => storage.health())] : []),
-      ...Object.entries(extra).map(([name, fn]) => run(name, fn)),
-    ]);
-    return checks;
-  };
+  return () =>
+    runHealthChecks({
+      redis: () => pingRedis(config.redis.url),
+      ...(db ? { postgres: () => pingPostgres(db) } : {}),
+      ...(storage ? { storage: () => storage.health() } : {}),
+      ...extra,
+    });
 }
 
 function installProcessHandlers(logger: Logger): void {

@@ -1,4 +1,4 @@
-export { runApp, type AppSpec, type HealthCheck } from './bootstrap.js';
+export { runApp, runHealthChecks, type AppSpec, type HealthCheck } from './bootstrap.js';
 export { RuntimeModule, type RuntimeModuleOptions } from './runtime.module.js';
 export { CONFIG, PRISMA, STORAGE, InjectConfig, InjectDb, InjectStorage } from './tokens.js';
 export { QueueProducer, type EnqueueOptions } from './queue/producer.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { newApiKey, newBetaToken, newId, type PrismaClient } from '@ragnest/db';
-import { BUILTIN_EMBEDDING_MODEL, DomainError, RetCode, dataError } from '@ragnest/contracts';
+import { DomainError, RetCode, dataError } from '@ragnest/contracts';
 import { InjectDb } from '@ragnest/runtime';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { rowTimes } from '../ragflow/format.js';

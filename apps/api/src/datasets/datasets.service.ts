@@ -29,13 +29,6 @@ export class DatasetsService {
     private readonly indexSync: IndexSync,
   ) {}
 
-  /** Owned dataset or RAGFlow's "You don't own the dataset" error (message varies by route). */
-  async owned(tenantId: string, datasetId: string, message = `You don't own the dataset ${datasetId}.`): Promise<Dataset> {
-    const ds = await this.db.dataset.findFirst({ where: { id: datasetId, tenantId } });
-    if (!ds) throw dataError(message);
-    return ds;
-  }
-
   async counts(datasetIds: string[]): Promise<Map<string, DatasetCounts>> {
     const map = new Map<string, DatasetCounts>();
     for (const id of datasetIds) map.set(id, { documentCount: 0, chunkCount: 0, tokenCount: 0 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { PrismaClient } from '@ragnest/db';
-import { DomainError, RetCode, dataError } from '@ragnest/contracts';
+import { DomainError, dataError } from '@ragnest/contracts';
 import { InjectDb } from '@ragnest/runtime';
 import { RetrievalGateway } from './retrieval.gateway.js';
 import { highlight } from '../chunks/chunk.view.js';
@@ -150,4 +150,3 @@ export class RetrievalService {
   }
 }
 
-export { RetCode };
