@@ -47,7 +47,10 @@ describe('datasets, documents, chunks, retrieval (seed 001 §3–§5)', () => {
   const docIds: Record<string, string> = {};
 
   test('3.1 create dataset kb_1, duplicate name is renamed', async () => {
-    const r = await api.post('/api/v1/datasets', { name: 'kb_1' });
+    // exactly what ragflow-sdk 0.24's create_dataset sends: every key, nulls included
+    const r = await api.post('/api/v1/datasets', {
+      name: 'kb_1', avatar: null, description: null, embedding_model: null, permission: 'me', chunk_method: 'naive', parser_config: null,
+    });
     expect(r.json.code).toBe(0);
     expect(r.json).not.toHaveProperty('message');
     expect(r.json.data.id).toMatch(/^[0-9a-f]{12}1[0-9a-f]{19}$/);

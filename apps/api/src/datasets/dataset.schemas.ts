@@ -76,6 +76,8 @@ const common = {
   parse_type: z.number().int().min(0).max(64).optional(),
   pipeline_id: z.string().regex(/^[0-9a-f]{32}$/).nullable().optional(),
   parser_config: parserConfigSchema.optional(),
+  /** ragflow-sdk 0.27 sends it (often null); stored as parser_config.metadata / enable_metadata */
+  auto_metadata_config: z.record(z.string(), z.unknown()).nullable().optional(),
 };
 
 export const createDatasetSchema = z.strictObject({

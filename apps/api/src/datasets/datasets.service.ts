@@ -18,6 +18,13 @@ export interface ListDatasetsQuery {
   ids?: string[];
 }
 
+/** SDK 0.27's auto_metadata_config lives inside parser_config, as in RAGFlow. */
+function withAutoMetadata(parserConfig: Record<string, unknown>, auto: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  if (!auto) return parserConfig;
+  const { enabled, ...rest } = auto as { enabled?: unknown };
+  return { ...parserConfig, metadata: rest, enable_metadata: enabled === undefined ? true : Boolean(enabled) };
+}
+
 const lacks = (tenantId: string, what: string) =>
   new DomainError(RetCode.PERMISSION_ERROR, `User '${tenantId}' lacks permission for dataset '${what}'`);
 
@@ -68,7 +75,7 @@ export class DatasetsService {
     const method = input.chunk_method ?? 'naive';
     const tenant = await this.db.tenant.findUnique({ where: { id: tenantId }, select: { embdId: true } });
     const embeddingModel = input.embedding_model || tenant?.embdId || this.models.defaultModelId();
-    const parserConfig = parserConfigFor(method, input.parser_config ?? null, await this.tenantLlmId(tenantId));
+    const parserConfig = withAutoMetadata(parserConfigFor(method, input.parser_config ?? null, await this.tenantLlmId(tenantId)), input.auto_metadata_config);
     // RAGFlow v0.22+: a case-insensitive duplicate name becomes name(1), name(2), ...
     for (let attempt = 0; attempt < 5; attempt++) {
       const name = await this.freeName(tenantId, input.name);
@@ -177,6 +184,10 @@ export class DatasetsService {
       data.parserConfig = deepMerge(ds.parserConfig as Record<string, unknown>, input.parser_config) as Prisma.InputJsonValue;
     } else if (input.chunk_method !== undefined && input.chunk_method !== ds.chunkMethod) {
       data.parserConfig = parserConfigFor(method, null, await this.tenantLlmId(tenantId)) as Prisma.InputJsonValue;
+    }
+    if (input.auto_metadata_config) {
+      const base = (data.parserConfig ?? ds.parserConfig) as Record<string, unknown>;
+      data.parserConfig = withAutoMetadata(base, input.auto_metadata_config) as Prisma.InputJsonValue;
     }
     const updated = await this.db.dataset.update({ where: { id }, data });
     return this.view(updated);

@@ -41,6 +41,13 @@ describe('pydantic-style validation messages (RAGFlow §1.7, §3.2)', () => {
     );
   });
 
+  test('the keys ragflow-sdk sends (nulls included, and 0.27\'s auto_metadata_config) are accepted', () => {
+    const sdk024 = { name: 'kb_1', avatar: null, description: null, embedding_model: null, permission: 'me', chunk_method: 'naive', parser_config: null };
+    expect(validate(createDatasetSchema, sdk024)).toMatchObject({ name: 'kb_1', parser_config: null });
+    expect(validate(createDatasetSchema, { ...sdk024, auto_metadata_config: null }).auto_metadata_config).toBeNull();
+    expect(validate(createDatasetSchema, { ...sdk024, auto_metadata_config: { enabled: true, fields: [] } }).auto_metadata_config).toEqual({ enabled: true, fields: [] });
+  });
+
   test('avatar must be a jpeg/png data URI', () => {
     expect(messageOf(() => validate(createDatasetSchema, { name: 'a', avatar: 'abc' }))).toContain('Missing MIME prefix');
     expect(messageOf(() => validate(createDatasetSchema, { name: 'a', avatar: 'image/png;base64,xx' }))).toContain("Must start with 'data:'");
