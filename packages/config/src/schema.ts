@@ -25,6 +25,13 @@ export const envSchema = z.object({
   /** classic = RAGFlow v0.19–v0.24 wire behaviour (default); current = v0.25+ where they conflict */
   RAGFLOW_COMPAT: z.enum(['classic', 'current']).default('classic'),
 
+  /**
+   * embedded search engine when ELASTICSEARCH_URL is unset: memory = in-process index rebuilt from Postgres
+   * (fast queries, nothing on disk); lance = LanceDB tables under DATA_DIR/index
+   */
+  SEARCH_ENGINE: z.enum(['memory', 'lance']).default('memory'),
+  /** memory engine: how often each retrieval replica polls Postgres for index changes (queries also catch up first) */
+  INDEX_SYNC_INTERVAL_MS: int(1_000, 50),
   ELASTICSEARCH_URL: optionalString,
   ELASTICSEARCH_USERNAME: optionalString,
   ELASTICSEARCH_PASSWORD: optionalString,

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ElasticsearchSearchIndex } from './elasticsearch.js';
 import { LanceSearchIndex } from './lance.js';
+import { MemorySearchIndex } from './memory.js';
 import type { SearchIndex } from './port.js';
 
 export interface SearchIndexConfig {
@@ -11,7 +12,9 @@ export interface SearchIndexConfig {
   elasticsearchApiKey?: string;
   /** Prefix of the Elasticsearch index names (e.g. `ragnest_`). */
   elasticsearchIndexPrefix?: string;
-  /** The embedded index lives in `${dataDir}/index`. */
+  /** Embedded engine: `memory` (in-process, filled by the caller from its source of truth) or `lance` (default lance). */
+  embeddedEngine?: 'memory' | 'lance';
+  /** The LanceDB index lives in `${dataDir}/index`. */
   dataDir: string;
   /** Embedded index only: how stale a reader may be w.r.t. other processes' writes (default 0 s). */
   readConsistencyIntervalSeconds?: number;
@@ -28,6 +31,7 @@ export function createSearchIndex(cfg: SearchIndexConfig): SearchIndex {
       ...(cfg.elasticsearchIndexPrefix !== undefined ? { indexPrefix: cfg.elasticsearchIndexPrefix } : {}),
     });
   }
+  if (cfg.embeddedEngine === 'memory') return new MemorySearchIndex();
   if (!cfg.dataDir) throw new Error('createSearchIndex: dataDir is required for the embedded index');
   return new LanceSearchIndex({
     dir: join(cfg.dataDir, 'index'),

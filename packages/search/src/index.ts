@@ -1,4 +1,5 @@
 export * from './port.js';
+export { MemorySearchIndex, type MemorySearchIndexOptions } from './memory.js';
 export { LanceSearchIndex, type LanceSearchIndexOptions } from './lance.js';
 export {
   ElasticsearchSearchIndex,

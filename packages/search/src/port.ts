@@ -38,7 +38,8 @@ export interface Candidate {
   id: string;
   datasetId: string;
   documentId: string;
-  tokens: string;
+  /** the chunk's analyzer tokens: space-separated, or in order as an array */
+  tokens: string | string[];
   /** cosine similarity between the query vector and the chunk vector in [-1, 1]; 0 when no query vector */
   vectorSimilarity: number;
   /** raw BM25 score from the full-text leg, 0 when it came from the vector leg only */

@@ -1,0 +1,598 @@
+import { createRequire } from 'node:module';
+import type * as USearch from 'usearch';
+import type { Candidate, IndexedChunk, SearchFilter, SearchIndex, SearchRequest } from './port.js';
+import { assertDimension, clampLimit, unionCandidates } from './util.js';
+
+// usearch's ESM entry locates its prebuilt binary from the caller's stack, which fails under vm modules
+// (Jest); its CommonJS entry resolves from __dirname.
+const usearch = createRequire(import.meta.url)('usearch') as typeof USearch;
+
+export interface MemorySearchIndexOptions {
+  /** HNSW graph degree (default 16). */
+  connectivity?: number;
+  /** HNSW build breadth (default 64). */
+  expansionAdd?: number;
+  /** HNSW search breadth (default 128; raised to the requested k when larger). */
+  expansionSearch?: number;
+  /**
+   * Partitions (datasets) with fewer live vectors than this are searched exactly, without the HNSW graph
+   * (default 2,000); a document filter selecting fewer rows than this is also searched exactly.
+   */
+  exactBelow?: number;
+}
+
+const MAX_LIMIT = 10_000;
+const BM25_K1 = 1.2;
+const BM25_B = 0.75;
+
+/** Growable typed-array helpers: one allocation per doubling, no per-row objects. */
+function grow<T extends Int32Array | Uint16Array | Float32Array | Uint8Array | Float64Array>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  let n = Math.max(16, a.length);
+  while (n < need) n *= 2;
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+/** Postings of one term in one partition: slots (ascending) and term frequencies. */
+interface Posting {
+  slots: Int32Array;
+  tfs: Uint16Array;
+  n: number;
+}
+
+/**
+ * One dataset's rows. Rows live in append-only "slots": an upsert of an existing id kills the old slot and
+ * appends a new one, so postings and the graph never need in-place edits; dead slots are skipped at query
+ * time and reclaimed by compaction.
+ */
+class Partition {
+  slotCount = 0;
+  liveCount = 0;
+  deadCount = 0;
+  ids: string[] = [];
+  docOf = new Int32Array(0);
+  alive = new Uint8Array(0);
+  available = new Uint8Array(0);
+  lengths = new Float32Array(0);
+  /** unit-normalised vectors, `dim` floats per slot (zeros for zero vectors) */
+  vectors: Float32Array;
+  hasVector = new Uint8Array(0);
+  lengthSum = 0;
+  readonly idToSlot = new Map<string, number>();
+  readonly docIds: string[] = [];
+  readonly docIndex = new Map<string, number>();
+  readonly docSlots = new Map<number, number[]>();
+  readonly postings = new Map<number, Posting>();
+  /** each slot's token sequence as term ids: term similarity needs the order (adjacent pairs), compaction the bag */
+  seqOf: (Uint32Array | null)[] = [];
+  graph: USearch.Index | null = null;
+  graphCount = 0;
+  /** per-query scratch (JavaScript is single-threaded and search() is synchronous over a partition) */
+  private scores = new Float32Array(0);
+  private touched = new Int32Array(0);
+
+  constructor(
+    readonly tenantId: string,
+    readonly datasetId: string,
+    readonly dim: number,
+    private readonly opts: Required<MemorySearchIndexOptions>,
+  ) {
+    this.vectors = new Float32Array(0);
+  }
+
+  private docIdx(documentId: string): number {
+    let i = this.docIndex.get(documentId);
+    if (i === undefined) {
+      i = this.docIds.length;
+      this.docIds.push(documentId);
+      this.docIndex.set(documentId, i);
+    }
+    return i;
+  }
+
+  kill(slot: number): void {
+    if (!this.alive[slot]) return;
+    this.alive[slot] = 0;
+    this.liveCount--;
+    this.deadCount++;
+    this.lengthSum -= this.lengths[slot]!;
+    this.idToSlot.delete(this.ids[slot]!);
+    this.seqOf[slot] = null;
+    if (this.graph && this.hasVector[slot]) {
+      this.graph.remove(BigInt(slot));
+      this.graphCount--;
+    }
+    const list = this.docSlots.get(this.docOf[slot]!);
+    if (list) {
+      const at = list.indexOf(slot);
+      if (at >= 0) list.splice(at, 1);
+    }
+  }
+
+  add(c: IndexedChunk, terms: Dictionary): void {
+    const old = this.idToSlot.get(c.id);
+    if (old !== undefined) this.kill(old);
+    const slot = this.slotCount++;
+    const need = slot + 1;
+    this.docOf = grow(this.docOf, need);
+    this.alive = grow(this.alive, need);
+    this.available = grow(this.available, need);
+    this.lengths = grow(this.lengths, need);
+    this.hasVector = grow(this.hasVector, need);
+    this.vectors = grow(this.vectors, need * this.dim);
+    this.ids[slot] = c.id;
+    this.idToSlot.set(c.id, slot);
+    const doc = this.docIdx(c.documentId);
+    this.docOf[slot] = doc;
+    const ds = this.docSlots.get(doc);
+    if (ds) ds.push(slot);
+    else this.docSlots.set(doc, [slot]);
+    this.alive[slot] = 1;
+    this.available[slot] = c.available ? 1 : 0;
+    this.liveCount++;
+
+    // term frequencies of the token bag
+    const counts = new Map<number, number>();
+    const toks = c.tokens.split(' ');
+    const seq = new Uint32Array(toks.length);
+    let len = 0;
+    for (const tok of toks) {
+      if (!tok) continue;
+      const t = terms.id(tok);
+      seq[len++] = t;
+      counts.set(t, (counts.get(t) ?? 0) + 1);
+    }
+    this.lengths[slot] = len;
+    this.lengthSum += len;
+    this.seqOf[slot] = len === seq.length ? seq : seq.slice(0, len);
+    for (const [t, f] of counts) {
+      let p = this.postings.get(t);
+      if (!p) {
+        p = { slots: new Int32Array(4), tfs: new Uint16Array(4), n: 0 };
+        this.postings.set(t, p);
+      }
+      p.slots = grow(p.slots, p.n + 1);
+      p.tfs = grow(p.tfs, p.n + 1);
+      p.slots[p.n] = slot;
+      p.tfs[p.n++] = Math.min(f, 65535);
+    }
+
+    // vector: stored normalised; zero vectors are kept out of the graph (they have no direction)
+    let norm = 0;
+    for (let i = 0; i < this.dim; i++) norm += c.vector[i]! * c.vector[i]!;
+    const base = slot * this.dim;
+    if (norm > 0) {
+      const inv = 1 / Math.sqrt(norm);
+      for (let i = 0; i < this.dim; i++) this.vectors[base + i] = c.vector[i]! * inv;
+      this.hasVector[slot] = 1;
+      if (this.graph) {
+        this.graph.add(BigInt(slot), this.vectors.subarray(base, base + this.dim));
+        this.graphCount++;
+      }
+    } else {
+      this.vectors.fill(0, base, base + this.dim);
+      this.hasVector[slot] = 0;
+    }
+  }
+
+  /** Builds the HNSW graph once the partition is large enough for exact search to cost more than the graph. */
+  maybeBuildGraph(): void {
+    if (this.graph || this.liveCount < this.opts.exactBelow) return;
+    const g = new usearch.Index({
+      dimensions: this.dim,
+      metric: usearch.MetricKind.Cos,
+      quantization: usearch.ScalarKind.I8,
+      connectivity: this.opts.connectivity,
+      expansion_add: this.opts.expansionAdd,
+      expansion_search: this.opts.expansionSearch,
+      multi: false,
+    });
+    const slots: number[] = [];
+    for (let s = 0; s < this.slotCount; s++) if (this.alive[s] && this.hasVector[s]) slots.push(s);
+    const keys = new BigUint64Array(slots.length);
+    const mat = new Float32Array(slots.length * this.dim);
+    slots.forEach((s, i) => {
+      keys[i] = BigInt(s);
+      mat.set(this.vectors.subarray(s * this.dim, (s + 1) * this.dim), i * this.dim);
+    });
+    if (slots.length) g.add(keys, mat, 0);
+    this.graph = g;
+    this.graphCount = slots.length;
+  }
+
+  /** Rewrites the partition without dead slots once they outnumber the live ones. */
+  needsCompaction(): boolean {
+    return this.deadCount > 1_000 && this.deadCount > this.liveCount;
+  }
+
+  cosine(slot: number, q: Float32Array): number {
+    if (!this.hasVector[slot]) return 0;
+    const v = this.vectors;
+    const base = slot * this.dim;
+    let dot = 0;
+    for (let i = 0; i < this.dim; i++) dot += v[base + i]! * q[i]!;
+    return dot > 1 ? 1 : dot < -1 ? -1 : dot;
+  }
+
+  private searchable(slot: number, docs: Set<number> | null): boolean {
+    return this.alive[slot] === 1 && this.available[slot] === 1 && (docs === null || docs.has(this.docOf[slot]!));
+  }
+
+  docFilter(documentIds: string[] | undefined): Set<number> | null {
+    if (!documentIds?.length) return null;
+    const s = new Set<number>();
+    for (const d of documentIds) {
+      const i = this.docIndex.get(d);
+      if (i !== undefined) s.add(i);
+    }
+    return s;
+  }
+
+  /** BM25 over the token bag; returns the best `limit` slots with their scores. */
+  textLeg(termIds: number[], docs: Set<number> | null, limit: number): Array<[slot: number, score: number]> {
+    if (!termIds.length || limit <= 0 || this.liveCount === 0) return [];
+    this.scores = grow(this.scores, this.slotCount);
+    this.touched = grow(this.touched, this.slotCount);
+    const scores = this.scores;
+    const touched = this.touched;
+    let nt = 0;
+    const avg = this.lengthSum / Math.max(1, this.liveCount);
+    const n = this.liveCount;
+    for (const t of termIds) {
+      const p = this.postings.get(t);
+      if (!p) continue;
+      const df = Math.min(p.n, n);
+      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+      const slots = p.slots;
+      const tfs = p.tfs;
+      for (let i = 0; i < p.n; i++) {
+        const s = slots[i]!;
+        const tf = tfs[i]!;
+        const sc = (idf * tf * (BM25_K1 + 1)) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * this.lengths[s]!) / avg));
+        if (scores[s] === 0) touched[nt++] = s;
+        scores[s] = scores[s]! + sc;
+      }
+    }
+    const heap = new TopK(limit);
+    for (let i = 0; i < nt; i++) {
+      const s = touched[i]!;
+      if (this.searchable(s, docs)) heap.push(s, scores[s]!);
+      scores[s] = 0;
+    }
+    return heap.sorted();
+  }
+
+  vectorLeg(q: Float32Array, docs: Set<number> | null, limit: number): Array<[slot: number, sim: number]> {
+    if (limit <= 0 || this.liveCount === 0) return [];
+    const exactSlots = this.exactCandidates(docs);
+    if (exactSlots) {
+      const heap = new TopK(limit);
+      for (const s of exactSlots) if (this.hasVector[s] && this.searchable(s, docs)) heap.push(s, this.cosine(s, q));
+      return heap.sorted();
+    }
+    const g = this.graph!;
+    // the graph also holds unavailable rows and rows outside a document filter: over-fetch, then filter
+    let k = Math.min(this.graphCount, limit * 2 + 16);
+    for (;;) {
+      const m = g.search(q, k, 0) as USearch.Matches;
+      const heap = new TopK(limit);
+      for (const key of m.keys) {
+        const s = Number(key);
+        if (this.searchable(s, docs)) heap.push(s, this.cosine(s, q));
+      }
+      if (heap.size >= limit || k >= this.graphCount) return heap.sorted();
+      k = Math.min(this.graphCount, k * 4);
+    }
+  }
+
+  /** Slots to scan exactly, or null when the graph should be used. */
+  private exactCandidates(docs: Set<number> | null): Iterable<number> | null {
+    if (docs) {
+      let total = 0;
+      for (const d of docs) total += this.docSlots.get(d)?.length ?? 0;
+      if (total < this.opts.exactBelow || !this.graph) {
+        const out: number[] = [];
+        for (const d of docs) out.push(...(this.docSlots.get(d) ?? []));
+        return out;
+      }
+      return null;
+    }
+    if (this.graph) return null;
+    const all: number[] = [];
+    for (let s = 0; s < this.slotCount; s++) if (this.alive[s]) all.push(s);
+    return all;
+  }
+
+  /** The chunk's tokens in order (term similarity also scores adjacent pairs). */
+  tokensOf(slot: number, terms: Dictionary): string[] {
+    const seq = this.seqOf[slot];
+    if (!seq) return [];
+    const out = new Array<string>(seq.length);
+    for (let i = 0; i < seq.length; i++) out[i] = terms.term(seq[i]!);
+    return out;
+  }
+
+  close(): void {
+    this.graph = null;
+  }
+}
+
+/** Bounded min-heap keeping the `k` highest scores. */
+class TopK {
+  private readonly keys: number[] = [];
+  private readonly vals: number[] = [];
+  constructor(private readonly k: number) {}
+  get size(): number {
+    return this.keys.length;
+  }
+  push(key: number, val: number): void {
+    if (this.k <= 0) return;
+    const { keys, vals } = this;
+    if (keys.length < this.k) {
+      keys.push(key);
+      vals.push(val);
+      let i = keys.length - 1;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (vals[p]! <= vals[i]!) break;
+        this.swap(i, p);
+        i = p;
+      }
+      return;
+    }
+    if (val <= vals[0]!) return;
+    keys[0] = key;
+    vals[0] = val;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < keys.length && vals[l]! < vals[m]!) m = l;
+      if (r < keys.length && vals[r]! < vals[m]!) m = r;
+      if (m === i) break;
+      this.swap(i, m);
+      i = m;
+    }
+  }
+  private swap(a: number, b: number): void {
+    const k = this.keys[a]!;
+    this.keys[a] = this.keys[b]!;
+    this.keys[b] = k;
+    const v = this.vals[a]!;
+    this.vals[a] = this.vals[b]!;
+    this.vals[b] = v;
+  }
+  sorted(): Array<[number, number]> {
+    return this.keys.map((k, i) => [k, this.vals[i]!] as [number, number]).sort((a, b) => b[1] - a[1]);
+  }
+}
+
+/** Interned terms shared by every partition (a term is stored once however many datasets use it). */
+class Dictionary {
+  private readonly ids = new Map<string, number>();
+  private readonly terms: string[] = [];
+  id(term: string): number {
+    let i = this.ids.get(term);
+    if (i === undefined) {
+      i = this.terms.length;
+      this.terms.push(term);
+      this.ids.set(term, i);
+    }
+    return i;
+  }
+  lookup(term: string): number | undefined {
+    return this.ids.get(term);
+  }
+  term(id: number): string {
+    return this.terms[id]!;
+  }
+}
+
+/**
+ * The embedded serving index: everything in this process's memory, one partition per dataset, BM25 over
+ * typed-array postings and HNSW (usearch, int8-quantised graph, exact float re-scoring) for vectors.
+ *
+ * It holds no data of its own worth keeping: the retrieval service fills it from Postgres at start and
+ * keeps it in step with Postgres' index change feed, so every replica serves the same rows and a restart
+ * loses nothing (see apps/retrieval `MemoryIndexSync`).
+ */
+export class MemorySearchIndex implements SearchIndex {
+  readonly kind = 'embedded' as const;
+  private readonly partitions = new Map<string, Partition>();
+  private readonly terms = new Dictionary();
+  private readonly opts: Required<MemorySearchIndexOptions>;
+  private dimension: number | null = null;
+
+  constructor(options: MemorySearchIndexOptions = {}) {
+    this.opts = {
+      connectivity: options.connectivity ?? 16,
+      expansionAdd: options.expansionAdd ?? 64,
+      expansionSearch: options.expansionSearch ?? 128,
+      exactBelow: options.exactBelow ?? 2_000,
+    };
+  }
+
+  async ensureReady(dimension: number): Promise<void> {
+    assertDimension(dimension);
+    this.dimension ??= dimension;
+  }
+
+  private key(tenantId: string, datasetId: string): string {
+    return `${tenantId}\u0000${datasetId}`;
+  }
+
+  private partition(c: IndexedChunk): Partition {
+    const k = this.key(c.tenantId, c.datasetId);
+    let p = this.partitions.get(k);
+    if (!p) {
+      p = new Partition(c.tenantId, c.datasetId, c.vector.length, this.opts);
+      this.partitions.set(k, p);
+    }
+    if (p.dim !== c.vector.length) throw new Error(`chunk ${c.id}: vector has ${c.vector.length} dims, dataset index has ${p.dim}`);
+    return p;
+  }
+
+  async upsert(chunks: IndexedChunk[]): Promise<void> {
+    this.upsertSync(chunks);
+  }
+
+  /** Synchronous form for the sync loop: a batch is applied between two searches, never during one. */
+  upsertSync(chunks: readonly IndexedChunk[]): void {
+    for (const c of chunks) {
+      if (!c.id || !c.tenantId || !c.datasetId || !c.documentId) throw new Error(`chunk ${String(c.id)}: ids must be non-empty strings`);
+      for (const x of c.vector) if (!Number.isFinite(x)) throw new Error(`chunk ${c.id}: vector has a non-finite value`);
+    }
+    const touched = new Set<Partition>();
+    for (const c of chunks) {
+      const p = this.partition(c);
+      p.add(c, this.terms);
+      touched.add(p);
+    }
+    for (const p of touched) {
+      if (p.needsCompaction()) this.compact(p);
+      p.maybeBuildGraph();
+    }
+  }
+
+  /** Removes ids wherever they are in the tenant's partitions. */
+  async deleteByIds(tenantId: string, ids: string[]): Promise<void> {
+    this.deleteIdsSync(tenantId, ids);
+  }
+
+  deleteIdsSync(tenantId: string, ids: readonly string[]): void {
+    for (const p of this.partitions.values()) {
+      if (p.tenantId !== tenantId) continue;
+      for (const id of ids) {
+        const s = p.idToSlot.get(id);
+        if (s !== undefined) p.kill(s);
+      }
+    }
+  }
+
+  async deleteByDocument(tenantId: string, documentId: string): Promise<void> {
+    this.deleteDocumentSync(tenantId, documentId);
+  }
+
+  deleteDocumentSync(tenantId: string, documentId: string): void {
+    for (const p of this.partitions.values()) {
+      if (p.tenantId !== tenantId) continue;
+      const d = p.docIndex.get(documentId);
+      if (d === undefined) continue;
+      for (const s of [...(p.docSlots.get(d) ?? [])]) p.kill(s);
+    }
+  }
+
+  async deleteByDataset(tenantId: string, datasetId: string): Promise<void> {
+    this.deleteDatasetSync(tenantId, datasetId);
+  }
+
+  deleteDatasetSync(tenantId: string, datasetId: string): void {
+    const k = this.key(tenantId, datasetId);
+    this.partitions.get(k)?.close();
+    this.partitions.delete(k);
+  }
+
+  async search(req: SearchRequest): Promise<Candidate[]> {
+    return this.searchSync(req);
+  }
+
+  searchSync(req: SearchRequest): Candidate[] {
+    const textLimit = clampLimit(req.textLimit, MAX_LIMIT);
+    const vectorLimit = clampLimit(req.vectorLimit, MAX_LIMIT);
+    const termIds: number[] = [];
+    for (const t of new Set(req.queryTokens)) {
+      const id = t ? this.terms.lookup(t) : undefined;
+      if (id !== undefined) termIds.push(id);
+    }
+    let q: Float32Array | null = null;
+    if (req.queryVector) {
+      let norm = 0;
+      for (const x of req.queryVector) norm += x * x;
+      if (norm > 0) {
+        q = new Float32Array(req.queryVector.length);
+        const inv = 1 / Math.sqrt(norm);
+        for (let i = 0; i < q.length; i++) q[i] = req.queryVector[i]! * inv;
+      }
+    }
+    const text: Array<{ p: Partition; slot: number; score: number }> = [];
+    const vec: Array<{ p: Partition; slot: number; sim: number }> = [];
+    for (const datasetId of new Set(req.filter.datasetIds)) {
+      const p = this.partitions.get(this.key(req.filter.tenantId, datasetId));
+      if (!p) continue;
+      const docs = p.docFilter(req.filter.documentIds);
+      if (docs && docs.size === 0) continue;
+      for (const [slot, score] of p.textLeg(termIds, docs, textLimit)) text.push({ p, slot, score });
+      if (q && vectorLimit > 0 && q.length === p.dim) for (const [slot, sim] of p.vectorLeg(q, docs, vectorLimit)) vec.push({ p, slot, sim });
+    }
+    // across datasets: keep each leg's best `limit`
+    text.sort((a, b) => b.score - a.score);
+    vec.sort((a, b) => b.sim - a.sim);
+    const toCandidate = (p: Partition, slot: number, textScore: number, sim: number): Candidate => ({
+      id: p.ids[slot]!,
+      datasetId: p.datasetId,
+      documentId: p.docIds[p.docOf[slot]!]!,
+      tokens: p.tokensOf(slot, this.terms),
+      vectorSimilarity: sim,
+      textScore,
+    });
+    const textHits = text.slice(0, textLimit).map((h) => toCandidate(h.p, h.slot, h.score, q && q.length === h.p.dim ? h.p.cosine(h.slot, q) : 0));
+    const vectorHits = vec.slice(0, vectorLimit).map((h) => toCandidate(h.p, h.slot, 0, h.sim));
+    return unionCandidates(textHits, vectorHits);
+  }
+
+  async count(filter: SearchFilter): Promise<number> {
+    let n = 0;
+    for (const datasetId of new Set(filter.datasetIds)) {
+      const p = this.partitions.get(this.key(filter.tenantId, datasetId));
+      if (!p) continue;
+      const docs = p.docFilter(filter.documentIds);
+      if (!docs) n += p.liveCount;
+      else for (const d of docs) n += p.docSlots.get(d)?.length ?? 0;
+    }
+    return n;
+  }
+
+  /** Reclaims partitions dominated by dead rows. */
+  async optimize(): Promise<void> {
+    for (const p of this.partitions.values()) if (p.needsCompaction()) this.compact(p);
+  }
+
+  private compact(p: Partition): void {
+    const fresh = new Partition(p.tenantId, p.datasetId, p.dim, this.opts);
+    for (let s = 0; s < p.slotCount; s++) {
+      if (!p.alive[s]) continue;
+      fresh.add(
+        {
+          id: p.ids[s]!,
+          tenantId: p.tenantId,
+          datasetId: p.datasetId,
+          documentId: p.docIds[p.docOf[s]!]!,
+          tokens: p.tokensOf(s, this.terms).join(' '),
+          vector: p.vectors.subarray(s * p.dim, (s + 1) * p.dim),
+          available: p.available[s] === 1,
+        },
+        this.terms,
+      );
+    }
+    fresh.maybeBuildGraph();
+    p.close();
+    this.partitions.set(this.key(p.tenantId, p.datasetId), fresh);
+  }
+
+  /** Rows held, over all partitions (for metrics). */
+  size(): number {
+    let n = 0;
+    for (const p of this.partitions.values()) n += p.liveCount;
+    return n;
+  }
+
+  async health(): Promise<void> {}
+
+  async close(): Promise<void> {
+    for (const p of this.partitions.values()) p.close();
+    this.partitions.clear();
+  }
+}

@@ -1,0 +1,78 @@
+import { MemorySearchIndex, describeSearchIndexConformance, type IndexedChunk } from '../../src/index.js';
+
+describeSearchIndexConformance('memory', async () => new MemorySearchIndex(), undefined, { sharedStorage: false });
+// the same contract with the HNSW graph in use from the first row
+describeSearchIndexConformance('memory (graph)', async () => new MemorySearchIndex({ exactBelow: 1 }), undefined, { sharedStorage: false });
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('MemorySearchIndex at scale', () => {
+  const dim = 32;
+  const r = rng(7);
+  const scope = { tenantId: 't', datasetIds: ['d'] };
+  const docs = ['doc-a', 'doc-b', 'doc-c'];
+  const rows: IndexedChunk[] = Array.from({ length: 3000 }, (_, i) => {
+    const v = new Float32Array(dim);
+    for (let k = 0; k < dim; k++) v[k] = r() * 2 - 1;
+    return { id: `c${i}`, tenantId: 't', datasetId: 'd', documentId: docs[i % 3]!, tokens: `w${i % 50} w${i % 7} common`, vector: v, available: true };
+  });
+  const exactTop = (q: Float32Array, pool: IndexedChunk[], k: number) => {
+    const cos = (a: Float32Array, b: Float32Array) => {
+      let d = 0, na = 0, nb = 0;
+      for (let i = 0; i < dim; i++) { d += a[i]! * b[i]!; na += a[i]! ** 2; nb += b[i]! ** 2; }
+      return d / Math.sqrt(na * nb);
+    };
+    return pool.map((c) => [c.id, cos(q, c.vector)] as const).sort((a, b) => b[1] - a[1]).slice(0, k).map((x) => x[0]);
+  };
+
+  test('the graph path finds the exact nearest neighbours (recall ≥ 0.9) and document filters are exact', async () => {
+    const idx = new MemorySearchIndex({ exactBelow: 500 });
+    await idx.upsert(rows);
+    let hit = 0;
+    for (let t = 0; t < 20; t++) {
+      const q = rows[t * 97]!.vector;
+      const got = await idx.search({ filter: scope, queryTokens: [], queryVector: q, textLimit: 0, vectorLimit: 10 });
+      const want = exactTop(q, rows, 10);
+      hit += got.filter((c) => want.includes(c.id)).length;
+      expect(got[0]!.id).toBe(rows[t * 97]!.id);
+      expect(got[0]!.vectorSimilarity).toBeCloseTo(1, 5);
+    }
+    expect(hit / 200).toBeGreaterThanOrEqual(0.9);
+    const q = rows[1]!.vector;
+    const onlyB = await idx.search({ filter: { ...scope, documentIds: ['doc-b'] }, queryTokens: [], queryVector: q, textLimit: 0, vectorLimit: 5 });
+    expect(onlyB.map((c) => c.id)).toEqual(exactTop(q, rows.filter((c) => c.documentId === 'doc-b'), 5));
+  });
+
+  test('BM25 ranks rarer matching terms higher; tokens come back in order for pair scoring', async () => {
+    const idx = new MemorySearchIndex();
+    await idx.upsert(rows.slice(0, 400));
+    const res = await idx.search({ filter: scope, queryTokens: ['w3', 'common'], queryVector: null, textLimit: 5, vectorLimit: 0 });
+    expect(res).toHaveLength(5);
+    for (const c of res) expect(c.tokens).toEqual(expect.arrayContaining(['w3']));
+    expect(res[0]!.tokens).toEqual(rows.find((x) => x.id === res[0]!.id)!.tokens.split(' '));
+  });
+
+  test('re-upserting and deleting most rows compacts the partition without losing live rows', async () => {
+    const idx = new MemorySearchIndex({ exactBelow: 100 });
+    await idx.upsert(rows);
+    for (let round = 0; round < 2; round++) await idx.upsert(rows.slice(0, 1500).map((c) => ({ ...c, tokens: `${c.tokens} r${round}` })));
+    await idx.deleteByIds('t', rows.slice(1500, 2900).map((c) => c.id));
+    await idx.optimize();
+    expect(await idx.count(scope)).toBe(1600);
+    const res = await idx.search({ filter: scope, queryTokens: ['r1'], queryVector: null, textLimit: 2000, vectorLimit: 0 });
+    expect(res).toHaveLength(1500);
+    const v = await idx.search({ filter: scope, queryTokens: [], queryVector: rows[2950]!.vector, textLimit: 0, vectorLimit: 1 });
+    expect(v[0]!.id).toBe(rows[2950]!.id);
+    const gone = await idx.search({ filter: scope, queryTokens: [], queryVector: rows[2000]!.vector, textLimit: 0, vectorLimit: 1 });
+    expect(gone[0]!.id).not.toBe(rows[2000]!.id);
+  });
+});
