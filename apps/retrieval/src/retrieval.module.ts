@@ -9,6 +9,7 @@ import { IndexWriter } from './index/index-writer.service.js';
 import { IndexDimensions } from './index/index-dimensions.service.js';
 import { IndexJobsHandler } from './index/index-jobs.handler.js';
 import { IndexMaintenance } from './index/index-maintenance.service.js';
+import { MemoryIndexSync } from './index/memory-sync.service.js';
 import { RetrievalRpcController } from './rpc/retrieval.rpc.controller.js';
 import { REPLICA_ID, replicaId } from './replica.js';
 
@@ -28,6 +29,7 @@ export class RetrievalModule {
         IndexWriter,
         IndexJobsHandler,
         IndexMaintenance,
+        MemoryIndexSync,
       ],
     };
   }

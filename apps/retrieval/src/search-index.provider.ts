@@ -5,13 +5,14 @@ import { CONFIG } from '@ragnest/runtime';
 
 export const SEARCH_INDEX = Symbol('SEARCH_INDEX');
 
-/** Elasticsearch when ELASTICSEARCH_URL is set, else the embedded engine under DATA_DIR. */
+/** Elasticsearch when ELASTICSEARCH_URL is set, else the embedded engine chosen by SEARCH_ENGINE. */
 export const searchIndexProvider: Provider = {
   provide: SEARCH_INDEX,
   inject: [CONFIG],
   useFactory: (c: AppConfig): SearchIndex =>
     createSearchIndex({
       dataDir: c.dataDir,
+      embeddedEngine: c.search.engine,
       ...(c.elasticsearch
         ? {
             elasticsearchUrl: c.elasticsearch.node,

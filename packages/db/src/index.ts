@@ -3,3 +3,15 @@ export type { Tenant, User, UserSession, ApiToken, TenantLlm, Dataset, Document,
 export { createPrisma, pingPostgres, type Db } from './client.js';
 export { newId, isUuid1Hex, chunkIdFor, newApiKey, newBetaToken } from './ids.js';
 export { reportProgress, tryFinishDocument, failDocument, documentLockKey } from './lifecycle.js';
+export {
+  stampIndexed,
+  recordIndexRemoval,
+  feedHead,
+  settledFeedHead,
+  readFeed,
+  pruneIndexRemovals,
+  type IndexRemoval,
+  type FeedChunk,
+  type FeedRemoval,
+  type FeedPage,
+} from './index-feed.js';

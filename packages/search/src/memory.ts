@@ -401,6 +401,7 @@ class Dictionary {
  */
 export class MemorySearchIndex implements SearchIndex {
   readonly kind = 'embedded' as const;
+  readonly followsFeed = true;
   private readonly partitions = new Map<string, Partition>();
   private readonly terms = new Dictionary();
   private readonly opts: Required<MemorySearchIndexOptions>;

@@ -48,6 +48,12 @@ export interface Candidate {
 
 export interface SearchIndex {
   readonly kind: 'embedded' | 'elasticsearch';
+  /**
+   * true: the index lives in this process only, and the application fills it from Postgres' index change
+   * feed (every replica follows the feed). Index writers then only stamp the feed instead of calling
+   * upsert/delete, which would reach this replica alone.
+   */
+  readonly followsFeed?: boolean;
   /** Creates tables/indices for vectors of this dimension if missing. Idempotent. */
   ensureReady(dimension: number): Promise<void>;
   /** Insert or replace by id. Rows are searchable when the promise resolves (no refresh lag). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { PrismaClient } from '@ragnest/db';
+import { pruneIndexRemovals, type PrismaClient } from '@ragnest/db';
 import type { SearchIndex } from '@ragnest/search';
 import { EmbeddingRegistry } from '@ragnest/embedding';
 import { InjectConfig, InjectDb } from '@ragnest/runtime';
@@ -11,6 +11,8 @@ import { IndexDimensions } from './index-dimensions.service.js';
 const OPTIMIZE_LOCK = 724_311_002;
 /** how often the index is compared with Postgres for datasets it has lost */
 const LOST_INDEX_CHECK_MS = 10 * 60_000;
+/** index feed removals are kept this long (MemoryIndexSync reloads a replica that fell further behind) */
+const FEED_REMOVALS_KEPT_MS = 60 * 60_000;
 
 /**
  * Keeps the index healthy: builds/compacts its indexes in the background (one replica at a time), and
@@ -64,6 +66,7 @@ export class IndexMaintenance implements OnApplicationBootstrap, OnApplicationSh
       if (!got?.ok) return;
       try {
         await this.index.optimize();
+        await pruneIndexRemovals(this.db, FEED_REMOVALS_KEPT_MS);
       } finally {
         await this.db.$queryRaw`SELECT pg_advisory_unlock(${OPTIMIZE_LOCK})`;
       }
@@ -73,6 +76,8 @@ export class IndexMaintenance implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async detectLostIndex(): Promise<void> {
+    // an index that follows the feed is loaded from Postgres by construction: it cannot lose anything
+    if (this.index.followsFeed) return;
     const tenants = await this.db.$queryRaw<{ tenant_id: string; dataset_id: string; n: number }[]>`
       SELECT tenant_id, dataset_id, count(*)::int AS n FROM chunk WHERE indexed GROUP BY tenant_id, dataset_id`;
     for (const t of tenants) {

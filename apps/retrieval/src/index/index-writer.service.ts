@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, documentLockKey, type PrismaClient } from '@ragnest/db';
+import { Prisma, documentLockKey, recordIndexRemoval, stampIndexed, type PrismaClient } from '@ragnest/db';
 import { JobNames } from '@ragnest/contracts';
-import { EmbeddingRegistry, bytesToVector, embedChunks, vectorToBytes } from '@ragnest/embedding';
-import { analyzeToString } from '@ragnest/nlp';
-import type { IndexedChunk, SearchIndex } from '@ragnest/search';
+import { EmbeddingRegistry, embedChunks, vectorToBytes } from '@ragnest/embedding';
+import type { SearchIndex } from '@ragnest/search';
 import { InjectDb, QueueProducer } from '@ragnest/runtime';
 import { SEARCH_INDEX } from '../search-index.provider.js';
 import { IndexDimensions } from './index-dimensions.service.js';
+import { titleTokens, toIndexedChunk } from './indexed-chunk.js';
 
 type Tx = Prisma.TransactionClient;
 const TX = { timeout: 120_000, maxWait: 30_000 };
@@ -14,7 +14,8 @@ const TX = { timeout: 120_000, maxWait: 30_000 };
 /**
  * The only writer of the search index. Index writes and index deletes of one document are serialised by
  * a Postgres advisory lock, and `chunk.indexed` is set in the same transaction as the write, so Postgres
- * always knows which chunks are really in the index.
+ * always knows which chunks are really in the index. Every change is also stamped on the index change
+ * feed; an index that follows the feed (the in-memory engine, one copy per replica) is filled from there.
  */
 @Injectable()
 export class IndexWriter {
@@ -70,19 +71,13 @@ export class IndexWriter {
         });
         for (const c of missing) await tx.chunk.update({ where: { id: c.id }, data: { vector: c.vector as Uint8Array<ArrayBuffer>, embeddingModel: model } });
       }
-      const title = analyzeToString(doc.name.replace(/\.[^.]+$/, ''));
-      const items: IndexedChunk[] = chunks.map((c) => ({
-        id: c.id,
-        tenantId: c.tenantId,
-        datasetId: c.datasetId,
-        documentId: c.documentId,
-        tokens: indexTokens(c.contentTokens, title, c.importantKeywords, c.questions),
-        vector: bytesToVector(c.vector!),
-        available: c.available,
-      }));
-      await this.dims.ensure(items[0]!.vector.length);
-      await this.index.upsert(items);
-      await tx.$executeRaw`UPDATE chunk SET indexed = true WHERE id = ANY(${chunks.map((c) => c.id)}::text[])`;
+      if (!this.index.followsFeed) {
+        const title = titleTokens(doc.name);
+        const items = chunks.map((c) => toIndexedChunk({ ...c, vector: c.vector! }, title));
+        await this.dims.ensure(items[0]!.vector.length);
+        await this.index.upsert(items);
+      }
+      await stampIndexed(tx, chunks.map((c) => c.id), true);
       return chunks.length;
     }, TX);
   }
@@ -92,22 +87,31 @@ export class IndexWriter {
    * already have written the new generation): deletes can never remove live chunks for good.
    */
   async delete(p: { tenantId: string; datasetId?: string; documentIds?: string[]; chunkIds?: string[] }): Promise<void> {
-    if (p.datasetId) await this.index.deleteByDataset(p.tenantId, p.datasetId);
+    const feed = !!this.index.followsFeed;
+    if (p.datasetId) {
+      if (!feed) await this.index.deleteByDataset(p.tenantId, p.datasetId);
+      const datasetId = p.datasetId;
+      await this.db.$transaction((tx) => recordIndexRemoval(tx, { tenantId: p.tenantId, datasetId }), TX);
+    }
     for (const documentId of p.documentIds ?? []) {
       const survivors = await this.db.$transaction(async (tx) => {
         await this.lock(tx, documentId);
-        await this.index.deleteByDocument(p.tenantId, documentId);
+        if (!feed) await this.index.deleteByDocument(p.tenantId, documentId);
         const live = await tx.chunk.findMany({ where: { documentId, indexed: true }, select: { id: true } });
-        if (live.length) await tx.chunk.updateMany({ where: { documentId, indexed: true }, data: { indexed: false } });
+        await recordIndexRemoval(tx, { tenantId: p.tenantId, documentId });
+        if (live.length) await stampIndexed(tx, live.map((c) => c.id), false);
         return live.map((c) => c.id);
       }, TX);
       await this.requeue(documentId, survivors);
     }
     if (p.chunkIds?.length) {
-      await this.index.deleteByIds(p.tenantId, p.chunkIds);
+      if (!feed) await this.index.deleteByIds(p.tenantId, p.chunkIds);
       const live = await this.db.chunk.findMany({ where: { id: { in: p.chunkIds }, indexed: true }, select: { id: true, documentId: true } });
+      await this.db.$transaction(async (tx) => {
+        await recordIndexRemoval(tx, { tenantId: p.tenantId, chunkIds: p.chunkIds });
+        if (live.length) await stampIndexed(tx, live.map((c) => c.id), false);
+      }, TX);
       if (live.length) {
-        await this.db.chunk.updateMany({ where: { id: { in: live.map((c) => c.id) } }, data: { indexed: false } });
         const byDoc = new Map<string, string[]>();
         for (const c of live) byDoc.set(c.documentId, [...(byDoc.get(c.documentId) ?? []), c.id]);
         for (const [doc, ids] of byDoc) await this.requeue(doc, ids);
@@ -123,18 +127,4 @@ export class IndexWriter {
       await this.producer.enqueue(JobNames.indexChunks, { documentId, generation: doc.generation, chunkIds: ids.slice(i, i + 500) });
     }
   }
-}
-
-/**
- * What the full-text leg matches: content tokens, plus the document title (×2), keywords (×5) and
- * questions (×6), repeated as RAGFlow weights them in its token bag.
- */
-export function indexTokens(content: string, title: string, keywords: string[], questions: string[]): string {
-  const parts = [content];
-  if (title) parts.push(title, title);
-  const kw = keywords.map(analyzeToString).join(' ').trim();
-  if (kw) for (let i = 0; i < 5; i++) parts.push(kw);
-  const qs = questions.map(analyzeToString).join(' ').trim();
-  if (qs) for (let i = 0; i < 6; i++) parts.push(qs);
-  return parts.join(' ');
 }

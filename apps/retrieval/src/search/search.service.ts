@@ -7,6 +7,7 @@ import type { Candidate, SearchIndex } from '@ragnest/search';
 import { InjectDb, searchDuration } from '@ragnest/runtime';
 import { SEARCH_INDEX } from '../search-index.provider.js';
 import { IndexDimensions } from '../index/index-dimensions.service.js';
+import { MemoryIndexSync } from '../index/memory-sync.service.js';
 
 /** Candidates taken from each leg at least (RAGFlow's rerank window is 64). */
 const MIN_WINDOW = 64;
@@ -29,6 +30,7 @@ export class SearchService {
     @Inject(SEARCH_INDEX) private readonly index: SearchIndex,
     private readonly registry: EmbeddingRegistry,
     private readonly dims: IndexDimensions,
+    private readonly sync: MemoryIndexSync,
   ) {}
 
   async search(raw: unknown, servedBy: string): Promise<SearchRpcResponse> {
@@ -36,11 +38,15 @@ export class SearchService {
     const parsed = searchRequestSchema.safeParse(raw);
     if (!parsed.success) throw new DomainError(RetCode.ARGUMENT_ERROR, `invalid search request: ${parsed.error.message}`);
     const r = parsed.data;
-    const datasets = await this.db.$queryRaw<{ embedding_model: string }[]>`
-      SELECT embedding_model FROM dataset WHERE id = ANY(${r.datasetIds}::text[]) AND tenant_id = ${r.tenantId}`;
+    // the index feed's head comes with the datasets (no extra round trip): an in-memory index that is
+    // behind it catches up first, so whatever was acknowledged before this query is searchable
+    const datasets = await this.db.$queryRaw<{ embedding_model: string; head: bigint }[]>`
+      SELECT embedding_model, (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM index_change_seq) AS head
+      FROM dataset WHERE id = ANY(${r.datasetIds}::text[]) AND tenant_id = ${r.tenantId}`;
     const models = [...new Set(datasets.map((d) => d.embedding_model))];
     if (models.length === 0) return { total: 0, hits: [], docAggs: [], servedBy };
     if (models.length > 1) throw new DomainError(RetCode.DATA_ERROR, 'Datasets use different embedding models."');
+    await this.sync.ensure(datasets[0]!.head);
     const provider = this.registry.get(models[0]!);
     const query = buildQuery(r.question);
     const [queryVector] = await provider.embed([r.question]);

@@ -1,0 +1,218 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { feedHead, readFeed, settledFeedHead, type FeedPage, type PrismaClient } from '@ragnest/db';
+import { MemorySearchIndex, type IndexedChunk, type SearchIndex } from '@ragnest/search';
+import { InjectConfig, InjectDb } from '@ragnest/runtime';
+import type { AppConfig } from '@ragnest/config';
+import { getLogger } from '@ragnest/logger';
+import { SEARCH_INDEX } from '../search-index.provider.js';
+import { titleTokens, toIndexedChunk, type ChunkIndexRow } from './indexed-chunk.js';
+
+const PAGE = 2_000;
+/** A replica that could not follow the feed for this long may have missed pruned removals: reload. */
+const RELOAD_AFTER_MS = 30 * 60_000;
+
+interface LoadRow extends ChunkIndexRow {
+  documentName: string;
+}
+
+/**
+ * Keeps this replica's in-memory index equal to Postgres: a full load at start, then the index change
+ * feed (packages/db index-feed) in order, on a timer and — before any search that needs a newer state —
+ * on demand, so a write acknowledged anywhere is visible to the next search on every replica.
+ */
+@Injectable()
+export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShutdown {
+  private applied = 0n;
+  private ready: Promise<void> | null = null;
+  private loaded = false;
+  private draining: Promise<void> | null = null;
+  private lastSyncAt = Date.now();
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    @Inject(SEARCH_INDEX) private readonly index: SearchIndex,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  get active(): boolean {
+    return this.index instanceof MemorySearchIndex && this.index.followsFeed;
+  }
+
+  private get memory(): MemorySearchIndex {
+    return this.index as MemorySearchIndex;
+  }
+
+  /**
+   * Starts the load without holding up the process (its /health and /metrics answer meanwhile); searches
+   * wait for it, and health() reports the replica as not ready until it is done.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.active) return;
+    this.ready = this.loadUntilDone();
+    const tick = () => {
+      if (this.stopped) return;
+      void this.poll().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.config.search.syncIntervalMs);
+      });
+    };
+    this.timer = setTimeout(tick, this.config.search.syncIntervalMs);
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  /** Whether this replica can serve: its index is loaded (or it does not follow the feed). */
+  async health(): Promise<void> {
+    await this.index.health();
+    if (this.active && !this.loaded) throw new Error('loading the in-memory search index from Postgres');
+  }
+
+  /** For tests and callers that need the loaded state. */
+  async whenLoaded(): Promise<void> {
+    if (this.ready) await this.ready;
+  }
+
+  private async loadUntilDone(): Promise<void> {
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        await this.load();
+        this.loaded = true;
+        return;
+      } catch (err) {
+        getLogger().warn({ err: String(err), attempt }, 'could not load the in-memory search index; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
+      }
+    }
+  }
+
+  /**
+   * Resolves once every index change up to `head` (a feed position read by the caller) is applied.
+   * Without a head, it catches up with whatever the feed holds now.
+   */
+  async ensure(head?: bigint): Promise<void> {
+    if (!this.active) return;
+    if (this.ready) await this.ready;
+    const target = head ?? (await feedHead(this.db));
+    while (this.applied < target) await this.drain();
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      if (Date.now() - this.lastSyncAt > RELOAD_AFTER_MS) {
+        getLogger().warn('index feed not followed for too long: reloading the in-memory index from Postgres');
+        this.ready = this.load();
+        await this.ready;
+        this.loaded = true;
+        return;
+      }
+      await this.drain();
+    } catch (err) {
+      getLogger().warn({ err: String(err) }, 'index feed poll failed');
+    }
+  }
+
+  /** One drain at a time; concurrent callers share it. */
+  private drain(): Promise<void> {
+    this.draining ??= this.drainAll().finally(() => {
+      this.draining = null;
+    });
+    return this.draining;
+  }
+
+  private async drainAll(): Promise<void> {
+    for (;;) {
+      const page = await readFeed(this.db, this.applied, PAGE);
+      await this.apply(page);
+      this.applied = page.head;
+      this.lastSyncAt = Date.now();
+      if (page.chunks.length < PAGE) return;
+    }
+  }
+
+  /** Full load: every indexed chunk, then the feed from the position read before the load began. */
+  private async load(): Promise<void> {
+    const started = Date.now();
+    // the position first: changes during the load are re-applied from the feed (applying is idempotent)
+    const head = await settledFeedHead(this.db);
+    await this.memory.close();
+    let after = '';
+    let n = 0;
+    for (;;) {
+      const rows = await this.db.$queryRaw<LoadRow[]>`
+        SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId",
+               c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions,
+               c.available, c.vector, d.name AS "documentName"
+        FROM chunk c JOIN document d ON d.id = c.document_id
+        WHERE c.indexed AND c.vector IS NOT NULL AND c.id > ${after}
+        ORDER BY c.id LIMIT ${PAGE}`;
+      if (!rows.length) break;
+      this.memory.upsertSync(this.entries(rows));
+      n += rows.length;
+      after = rows[rows.length - 1]!.id;
+    }
+    this.applied = head;
+    this.lastSyncAt = Date.now();
+    await this.drainAll();
+    getLogger().info({ chunks: n, ms: Date.now() - started }, 'in-memory search index loaded from Postgres');
+  }
+
+  private entries(rows: LoadRow[]): IndexedChunk[] {
+    const titles = new Map<string, string>();
+    return rows.map((r) => {
+      let t = titles.get(r.documentId);
+      if (t === undefined) {
+        t = titleTokens(r.documentName);
+        titles.set(r.documentId, t);
+      }
+      return toIndexedChunk(r, t);
+    });
+  }
+
+  /** Applies one page in feed order: removals and chunk states interleave by position. */
+  private async apply(page: FeedPage): Promise<void> {
+    if (!page.chunks.length && !page.removals.length) return;
+    const wanted = page.chunks.filter((c) => c.indexed).map((c) => c.id);
+    const rows = wanted.length
+      ? await this.db.$queryRaw<LoadRow[]>`
+          SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId",
+                 c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions,
+                 c.available, c.vector, d.name AS "documentName"
+          FROM chunk c JOIN document d ON d.id = c.document_id
+          WHERE c.id = ANY(${wanted}::text[]) AND c.indexed AND c.vector IS NOT NULL`
+      : [];
+    const entries = new Map(this.entries(rows).map((e) => [e.id, e]));
+    const m = this.memory;
+    let batch: IndexedChunk[] = [];
+    const flush = () => {
+      if (batch.length) m.upsertSync(batch);
+      batch = [];
+    };
+    let r = 0;
+    for (const c of page.chunks) {
+      while (r < page.removals.length && page.removals[r]!.seq < c.seq) {
+        flush();
+        this.remove(page.removals[r++]!);
+      }
+      const e = c.indexed ? entries.get(c.id) : undefined;
+      if (e) batch.push(e);
+      else {
+        // cleared, or changed again since this page was read (a later position will bring it back)
+        flush();
+        m.deleteIdsSync(c.tenantId, [c.id]);
+      }
+    }
+    flush();
+    while (r < page.removals.length) this.remove(page.removals[r++]!);
+  }
+
+  private remove(r: FeedPage['removals'][number]): void {
+    const m = this.memory;
+    if (r.datasetId) m.deleteDatasetSync(r.tenantId, r.datasetId);
+    if (r.documentId) m.deleteDocumentSync(r.tenantId, r.documentId);
+    if (r.chunkIds?.length) m.deleteIdsSync(r.tenantId, r.chunkIds);
+  }
+}

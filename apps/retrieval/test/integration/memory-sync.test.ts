@@ -1,0 +1,136 @@
+import { createTestDatabase, type TestDatabase } from '@ragnest/testkit';
+import { chunkIdFor, createPrisma, newId, readFeed, recordIndexRemoval, stampIndexed, type PrismaClient } from '@ragnest/db';
+import { vectorToBytes } from '@ragnest/embedding';
+import type { AppConfig } from '@ragnest/config';
+import { MemorySearchIndex } from '@ragnest/search';
+import { MemoryIndexSync } from '../../src/index/memory-sync.service.js';
+
+let tdb: TestDatabase;
+let db: PrismaClient;
+const replicas: MemoryIndexSync[] = [];
+const config = { search: { engine: 'memory', syncIntervalMs: 60_000 } } as unknown as AppConfig;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase('memsync');
+  db = createPrisma(tdb.url, { poolSize: 6 });
+});
+afterAll(async () => {
+  for (const r of replicas) r.onApplicationShutdown();
+  await db?.$disconnect();
+  await tdb?.drop();
+});
+
+const DIM = 8;
+const axis = (i: number) => {
+  const v = new Float32Array(DIM);
+  v[i] = 1;
+  return v;
+};
+
+async function scope() {
+  const tenantId = newId();
+  const datasetId = newId();
+  const documentId = newId();
+  await db.tenant.create({ data: { id: tenantId, name: 't' } });
+  await db.dataset.create({ data: { id: datasetId, tenantId, name: 'd', nameKey: `d-${datasetId}`, embeddingModel: 'm@B', createdBy: tenantId, parserConfig: {} } });
+  await db.document.create({
+    data: {
+      id: documentId, datasetId, tenantId, name: 'Manual.txt', location: `${datasetId}/${documentId}`, size: 10n, type: 'doc', suffix: 'txt',
+      mimeType: 'text/plain', chunkMethod: 'naive', parserConfig: {}, createdBy: tenantId, run: 'RUNNING', generation: 1,
+    },
+  });
+  /** writes a chunk row with a vector and stamps it on the feed, as the index writer does */
+  const index = async (content: string, vector: Float32Array) => {
+    const id = chunkIdFor(content, documentId);
+    await db.chunk.upsert({
+      where: { id },
+      create: {
+        id, documentId, datasetId, tenantId, generation: 1, ord: 0, content, contentTokens: content, importantKeywords: [], questions: [], tokenCount: 1,
+        vector: vectorToBytes(vector) as Uint8Array<ArrayBuffer>, embeddingModel: 'm@B',
+      },
+      update: {},
+    });
+    await db.$transaction((tx) => stampIndexed(tx, [id], true));
+    return id;
+  };
+  return { tenantId, datasetId, documentId, index };
+}
+
+async function replica(): Promise<{ sync: MemoryIndexSync; index: MemorySearchIndex }> {
+  const index = new MemorySearchIndex();
+  const sync = new MemoryIndexSync(db, index, config);
+  await sync.onApplicationBootstrap();
+  replicas.push(sync);
+  await expect(sync.health()).rejects.toThrow(/loading/);
+  await sync.whenLoaded();
+  await sync.health();
+  return { sync, index };
+}
+
+const search = (index: MemorySearchIndex, s: { tenantId: string; datasetId: string }, tokens: string[], vector: Float32Array | null = null) =>
+  index.search({ filter: { tenantId: s.tenantId, datasetIds: [s.datasetId] }, queryTokens: tokens, queryVector: vector, textLimit: 10, vectorLimit: 10 });
+
+test('a replica started later loads everything indexed; both follow later writes and removals in order', async () => {
+  const s = await scope();
+  const early = await s.index('alpha bravo', axis(0));
+  const a = await replica();
+  expect((await search(a.index, s, ['alpha'])).map((c) => c.id)).toEqual([early]);
+  // the title is part of the token bag, as in the index writer
+  expect((await search(a.index, s, ['manual'])).map((c) => c.id)).toEqual([early]);
+
+  const b = await replica();
+  const late = await s.index('charlie delta', axis(1));
+  await a.sync.ensure();
+  await b.sync.ensure();
+  for (const r of [a, b]) expect((await search(r.index, s, [], axis(1)))[0]!.id).toBe(late);
+
+  // removal of the document, then one chunk of the same document written again: order matters
+  await db.$transaction((tx) => recordIndexRemoval(tx, { tenantId: s.tenantId, documentId: s.documentId }));
+  await db.$transaction((tx) => stampIndexed(tx, [late], true));
+  await b.sync.ensure();
+  expect((await search(b.index, s, ['alpha', 'charlie'])).map((c) => c.id)).toEqual([late]);
+  // a replica that slept through all of it applies the same sequence
+  await a.sync.ensure();
+  expect((await search(a.index, s, ['alpha', 'charlie'])).map((c) => c.id)).toEqual([late]);
+
+  // cleared chunks leave; a dataset removal empties the partition
+  await db.$transaction((tx) => stampIndexed(tx, [late], false));
+  await a.sync.ensure();
+  expect(await search(a.index, s, ['charlie'])).toEqual([]);
+  await s.index('echo', axis(2));
+  await db.$transaction((tx) => recordIndexRemoval(tx, { tenantId: s.tenantId, datasetId: s.datasetId }));
+  await a.sync.ensure();
+  expect(await a.index.count({ tenantId: s.tenantId, datasetIds: [s.datasetId] })).toBe(0);
+});
+
+test('ensure(head) waits for a position read before the search; the feed never skips a slow writer', async () => {
+  const s = await scope();
+  const r = await replica();
+  // a writer holds the feed lock with a position taken but not committed
+  let release!: () => void;
+  const held = new Promise<void>((res) => (release = res));
+  const id = chunkIdFor('slow writer', s.documentId);
+  await db.chunk.create({
+    data: {
+      id, documentId: s.documentId, datasetId: s.datasetId, tenantId: s.tenantId, generation: 1, ord: 0, content: 'slow writer',
+      contentTokens: 'slow writer', importantKeywords: [], questions: [], tokenCount: 2, vector: vectorToBytes(axis(3)) as Uint8Array<ArrayBuffer>,
+    },
+  });
+  const writer = db.$transaction(async (tx) => {
+    await stampIndexed(tx, [id], true);
+    await held;
+  }, { timeout: 30_000 });
+  await new Promise((res) => setTimeout(res, 200));
+  // a second writer and a reader queue behind it: the reader cannot read past the uncommitted position
+  const fastWrite = s.index('fast writer', axis(4));
+  const reading = readFeed(db, 0n, 10_000);
+  await new Promise((res) => setTimeout(res, 200));
+  release();
+  await writer;
+  const fast = await fastWrite;
+  const page = await reading;
+  // the position taken first is in the page (the second writer may or may not have been granted the lock before the reader)
+  expect(page.chunks.map((c) => c.id)).toContain(id);
+  await r.sync.ensure();
+  expect((await search(r.index, s, ['writer'])).map((c) => c.id).sort()).toEqual([id, fast].sort());
+});
