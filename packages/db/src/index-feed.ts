@@ -10,6 +10,8 @@ import type { Prisma, PrismaClient } from './generated/prisma/client.js';
  */
 
 const FEED_LOCK = 724_311_003;
+/** readers wait for a connection and for writers in flight; a busy machine must not turn that into errors */
+const READ_TX = { maxWait: 15_000, timeout: 60_000 };
 
 /** The feed lock is transaction-scoped: writers must be given their transaction, never the bare client. */
 type Tx = Prisma.TransactionClient;
@@ -69,7 +71,7 @@ export async function settledFeedHead(db: PrismaClient): Promise<bigint> {
   return db.$transaction(async (tx) => {
     await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${FEED_LOCK})`;
     return feedHead(tx);
-  });
+  }, READ_TX);
 }
 
 /**
@@ -91,7 +93,7 @@ export async function readFeed(db: PrismaClient, since: bigint, limit: number): 
       SELECT seq, tenant_id AS "tenantId", dataset_id AS "datasetId", document_id AS "documentId", chunk_ids AS "chunkIds"
       FROM index_tombstone WHERE seq > ${since} AND seq <= ${upTo} ORDER BY seq`;
     return { head: upTo, chunks, removals };
-  });
+  }, READ_TX);
 }
 
 /** Drops removals older than `olderThanMs` (a replica that was away longer reloads everything anyway). */

@@ -97,7 +97,13 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
     if (!this.active) return;
     if (this.ready) await this.ready;
     const target = head ?? (await feedHead(this.db));
-    while (this.applied < target) await this.drain();
+    try {
+      while (this.applied < target) await this.drain();
+    } catch (err) {
+      // Postgres trouble: answer from what is loaded (results are still checked against Postgres) rather
+      // than fail the query; the timer keeps trying
+      getLogger().warn({ err: String(err), applied: String(this.applied), target: String(target) }, 'index feed catch-up failed; searching the loaded state');
+    }
   }
 
   private async poll(): Promise<void> {
