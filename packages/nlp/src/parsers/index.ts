@@ -17,7 +17,20 @@ const PARSERS: Record<FileKind, (source: ParseSource, opts: ParseOptions) => Asy
   html: parseHtml,
   csv: parseCsv,
   json: parseJson,
+  xlsx: notYet('XLSX'),
+  xls: notYet('XLS'),
+  pptx: notYet('PPTX'),
+  eml: notYet('EML'),
+  image: notYet('Image'),
 };
+
+// Kinds whose parsers are being added (issue 3); until then they fail permanently with a clear message.
+function notYet(what: string): (source: ParseSource, opts: ParseOptions) => AsyncGenerator<Section> {
+  // eslint-disable-next-line require-yield
+  return async function* () {
+    throw new ParseError(`${what} files are not supported yet`);
+  };
+}
 
 /**
  * Sections of a document in reading order, streamed where the format allows.

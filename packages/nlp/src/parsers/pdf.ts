@@ -43,6 +43,21 @@ interface RawItem {
   hasEOL: boolean;
 }
 
+/** Number of pages, so a large PDF can be split into page-range tasks. Bad input → ParseError. */
+export async function pdfPageCount(source: ParseSource, maxBytes: number): Promise<number> {
+  const buf = await readWhole(source, { maxInMemoryBytes: maxBytes }, 'PDF');
+  const pdfjs = await loadPdfjs();
+  const task = pdfjs.getDocument({ data: new Uint8Array(buf), isEvalSupported: false, useWorkerFetch: false, verbosity: 0 });
+  try {
+    const doc = await task.promise.catch((e: unknown) => {
+      throw pdfError(e);
+    });
+    return doc.numPages;
+  } finally {
+    await task.destroy().catch(() => undefined);
+  }
+}
+
 /** PDF text layer, page by page: lines grouped into paragraphs, each with its RAGFlow position. */
 export async function* parsePdf(source: ParseSource, opts: ParseOptions): AsyncGenerator<Section> {
   const buf = await readWhole(source, opts, 'PDF');
