@@ -17,3 +17,4 @@ export { markdownToSections } from './parsers/markdown.js';
 export { htmlToSections } from './parsers/html.js';
 export { splitJson } from './parsers/json.js';
 export { NaiveChunker, chunkSections, parseDelimiter } from './chunker.js';
+export { TesseractOcr, type TesseractOcrOptions, type OcrLanguage } from './ocr/tesseract.js';
