@@ -31,8 +31,8 @@ function languageFile(lang: OcrLanguage): string {
   return join(VENDORED_DIR, `${lang}.traineddata.gz`);
 }
 
-/** Largest image handed to Tesseract; bigger ones are scaled down (memory and time grow with pixels). */
-const MAX_OCR_PIXELS = 16_000_000;
+/** Largest image handed to Tesseract (a letter page at 300 dpi); bigger ones are scaled down (memory and time grow with pixels). */
+const MAX_OCR_PIXELS = 9_000_000;
 /** Small images (screenshots of a line or two) are scaled up: Tesseract wants text ≥ ~20 px high. */
 const MIN_OCR_SIDE = 1000;
 
