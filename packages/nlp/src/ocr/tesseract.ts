@@ -225,12 +225,14 @@ async function prepare(image: Buffer): Promise<{ png: Buffer; scale: number }> {
 
 const CJK = '\\p{Script=Han}\\u3000-\\u303f\\uff00-\\uffef';
 const CJK_GAP = new RegExp(`(?<=[${CJK}]) +(?=[${CJK}])`, 'gu');
+// "测试 : 人工" → "测试:人工": ASCII punctuation read between CJK characters gets no spaces either.
+const CJK_PUNCT_GAP = new RegExp(`(?<=[${CJK}]) *([:;,.!?]) *(?=[${CJK}])`, 'gu');
 
 /** Tesseract separates CJK characters with spaces and leaves blank lines; readers expect neither. */
 function tidy(text: string): string {
   return text
     .split('\n')
-    .map((l) => l.replace(CJK_GAP, '').replace(/[ \t]+/g, ' ').trim())
+    .map((l) => l.replace(CJK_GAP, '').replace(CJK_PUNCT_GAP, '$1').replace(/[ \t]+/g, ' ').trim())
     .filter(Boolean)
     .join('\n');
 }
