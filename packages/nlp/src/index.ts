@@ -2,7 +2,7 @@ export * from './types.js';
 export { analyze, analyzeToString } from './analyzer.js';
 export { buildQuery, termSimilarity, type QueryTerms } from './query.js';
 export { countTokens } from './tokens.js';
-export { detectFileType, fileExtension, SUPPORTED_SUFFIXES, DETECT_HEAD_BYTES, DOCX_MIME } from './detect.js';
+export { detectFileType, fileExtension, SUPPORTED_SUFFIXES, DETECT_HEAD_BYTES, DOCX_MIME, XLSX_MIME, PPTX_MIME } from './detect.js';
 export {
   detectEncoding,
   decodeBuffer,
@@ -12,7 +12,9 @@ export {
   type DecodeStreamOptions,
 } from './encoding.js';
 export { parseDocument } from './parsers/index.js';
+export { pdfPageCount } from './parsers/pdf.js';
 export { markdownToSections } from './parsers/markdown.js';
 export { htmlToSections } from './parsers/html.js';
 export { splitJson } from './parsers/json.js';
 export { NaiveChunker, chunkSections, parseDelimiter } from './chunker.js';
+export { TesseractOcr, type TesseractOcrOptions, type OcrLanguage } from './ocr/tesseract.js';

@@ -2,7 +2,11 @@ import type { FileKind, ParseOptions, ParseSource, Section } from '../types.js';
 import { ParseError } from '../types.js';
 import { parseCsv } from './csv.js';
 import { parseDocx } from './docx.js';
+import { emlParser } from './eml.js';
 import { parseHtml } from './html.js';
+import { parseImage } from './images.js';
+import { parsePptx } from './pptx.js';
+import { parseXls, parseXlsx } from './sheets.js';
 import { parseJson } from './json.js';
 import { parseMarkdown } from './markdown.js';
 import { parsePdf } from './pdf.js';
@@ -17,6 +21,11 @@ const PARSERS: Record<FileKind, (source: ParseSource, opts: ParseOptions) => Asy
   html: parseHtml,
   csv: parseCsv,
   json: parseJson,
+  xlsx: parseXlsx,
+  xls: parseXls,
+  pptx: parsePptx,
+  eml: emlParser((source, kind, opts) => parseDocument(source, kind, opts)),
+  image: parseImage,
 };
 
 /**
