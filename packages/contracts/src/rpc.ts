@@ -19,12 +19,20 @@ export const searchRequestSchema = z.object({
   vectorSimilarityWeight: z.number().min(0).max(1),
   topK: z.number().int().min(1),
   highlight: z.boolean().default(false),
+  /**
+   * Set by a caller that has already checked the datasets (the API): their embedding model and the index
+   * feed position read with them, so the retrieval service need not read them again.
+   */
+  embeddingModel: z.string().optional(),
+  feedHead: z.string().regex(/^\d+$/).optional(),
   correlationId: z.string().optional(),
 });
 export type SearchRpcRequest = z.input<typeof searchRequestSchema>;
 
 export interface SearchHit {
   chunkId: string;
+  documentId: string;
+  documentName: string;
   similarity: number;
   vectorSimilarity: number;
   termSimilarity: number;
@@ -34,7 +42,7 @@ export interface SearchRpcResponse {
   total: number;
   hits: SearchHit[];
   /** over all hits above the threshold, not just the page */
-  docAggs: { documentId: string; count: number }[];
+  docAggs: { documentId: string; documentName: string; count: number }[];
   /** id of the replica that answered (lets tests and operators see load balancing) */
   servedBy: string;
 }

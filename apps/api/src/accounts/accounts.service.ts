@@ -6,6 +6,7 @@ import { InjectDb } from '@ragnest/runtime';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { rowTimes } from '../ragflow/format.js';
 import { EmbeddingModels } from '../datasets/embedding-models.js';
+import { AuthService } from '../auth/auth.service.js';
 
 const EMAIL = /^[\w.+-]+@([\w-]+\.)+[\w-]{2,}$/;
 const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -19,7 +20,11 @@ export interface RegisterInput {
 /** Accounts, login sessions, API keys and per-tenant model settings (RAGFlow's web API). */
 @Injectable()
 export class AccountsService {
-  constructor(@InjectDb() private readonly db: PrismaClient, private readonly models: EmbeddingModels) {}
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    private readonly models: EmbeddingModels,
+    private readonly auth: AuthService,
+  ) {}
 
   async register(input: RegisterInput) {
     if (!EMAIL.test(input.email)) throw new DomainError(RetCode.OPERATING_ERROR, `Invalid email address: ${input.email}!`);
@@ -87,6 +92,7 @@ export class AccountsService {
 
   async deleteToken(tenantId: string, token: string): Promise<void> {
     await this.db.apiToken.deleteMany({ where: { tenantId, token } });
+    this.auth.forgetApiKey(token);
   }
 
   private tokenView(r: { token: string; tenantId: string; beta: string; name: string | null; createdAt: Date }) {

@@ -12,7 +12,6 @@ function queryWords(question: string): string[] {
 
 interface HitRow {
   id: string;
-  documentId: string;
   datasetId: string;
   content: string;
   contentTokens: string;
@@ -44,10 +43,15 @@ export class RetrievalService {
     private readonly gateway: RetrievalGateway,
   ) {}
 
-  async checkScope(tenantId: string, datasetIds: string[], documentIds: string[]) {
+  /**
+   * Checks that the tenant owns the datasets (and they the documents); returns their embedding model and
+   * the index feed position read with them, which the retrieval service then need not read again.
+   */
+  async checkScope(tenantId: string, datasetIds: string[], documentIds: string[]): Promise<{ embeddingModel: string; feedHead: string }> {
     // raw SQL: this runs on every retrieval, and Prisma's query compilation costs more CPU than the query
-    const datasets = await this.db.$queryRaw<{ id: string; embedding_model: string }[]>`
-      SELECT id, embedding_model FROM dataset WHERE id = ANY(${datasetIds}::text[]) AND tenant_id = ${tenantId}`;
+    const datasets = await this.db.$queryRaw<{ id: string; embedding_model: string; head: bigint }[]>`
+      SELECT id, embedding_model, (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM index_change_seq) AS head
+      FROM dataset WHERE id = ANY(${datasetIds}::text[]) AND tenant_id = ${tenantId}`;
     const owned = new Set(datasets.map((d) => d.id));
     const notOwned = datasetIds.find((id) => !owned.has(id));
     if (notOwned) throw dataError(`You don't own the dataset ${notOwned}.`);
@@ -59,11 +63,13 @@ export class RetrievalService {
       const stray = documentIds.find((id) => !have.has(id));
       if (stray) throw dataError(`The datasets don't own the document ${stray}`);
     }
+    return { embeddingModel: datasets[0]!.embedding_model, feedHead: String(datasets[0]!.head) };
   }
 
   async retrieve(input: RetrieveInput) {
-    await this.checkScope(input.tenantId, input.datasetIds, input.documentIds);
+    const scope = await this.checkScope(input.tenantId, input.datasetIds, input.documentIds);
     const res = await this.gateway.search({
+      ...scope,
       tenantId: input.tenantId,
       datasetIds: input.datasetIds,
       documentIds: input.documentIds,
@@ -76,25 +82,22 @@ export class RetrievalService {
       highlight: input.highlight,
     });
     const ids = res.hits.map((h) => h.chunkId);
+    // document names come with the hits (the retrieval service reads them while checking liveness)
     const rows = await this.db.$queryRaw<HitRow[]>`
-      SELECT id, document_id AS "documentId", dataset_id AS "datasetId", content, content_tokens AS "contentTokens",
+      SELECT id, dataset_id AS "datasetId", content, content_tokens AS "contentTokens",
              important_keywords AS "importantKeywords", questions, image_id AS "imageId", positions, doc_type AS "docType"
       FROM chunk WHERE id = ANY(${ids}::text[])`;
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const docIds = [...new Set([...rows.map((r) => r.documentId), ...res.docAggs.map((d) => d.documentId)])];
-    const docs = new Map(
-      (await this.db.$queryRaw<{ id: string; name: string }[]>`SELECT id, name FROM document WHERE id = ANY(${docIds}::text[])`).map((d) => [d.id, d.name]),
-    );
     const chunks = res.hits.flatMap((h) => {
       const c = byId.get(h.chunkId);
       if (!c) return []; // deleted between ranking and now
-      const name = docs.get(c.documentId) ?? '';
+      const name = h.documentName;
       return [
         {
           id: c.id,
           content: c.content,
           content_ltks: c.contentTokens,
-          document_id: c.documentId,
+          document_id: h.documentId,
           document_keyword: name,
           document_name: name,
           dataset_id: c.datasetId,
@@ -112,7 +115,7 @@ export class RetrievalService {
         },
       ];
     });
-    const docAggs = res.docAggs.map((d) => ({ doc_name: docs.get(d.documentId) ?? '', doc_id: d.documentId, count: d.count }));
+    const docAggs = res.docAggs.map((d) => ({ doc_name: d.documentName, doc_id: d.documentId, count: d.count }));
     return { total: res.total, chunks, doc_aggs: docAggs };
   }
 

@@ -6,7 +6,7 @@ import type { SearchIndex } from '@ragnest/search';
 import { InjectDb, QueueProducer } from '@ragnest/runtime';
 import { SEARCH_INDEX } from '../search-index.provider.js';
 import { IndexDimensions } from './index-dimensions.service.js';
-import { titleTokens, toIndexedChunk } from './indexed-chunk.js';
+import { titleTokens, toIndexedChunk, type ChunkIndexRow } from './indexed-chunk.js';
 
 type Tx = Prisma.TransactionClient;
 const TX = { timeout: 120_000, maxWait: 30_000 };
@@ -51,34 +51,38 @@ export class IndexWriter {
     const model = doc.dataset.embeddingModel;
     return this.db.$transaction(async (tx) => {
       await this.lock(tx, documentId);
-      const chunks = await tx.$queryRaw<
-        {
-          id: string; tenantId: string; datasetId: string; documentId: string; content: string; contentTokens: string;
-          importantKeywords: string[]; questions: string[]; available: boolean; vector: Uint8Array | null; embeddingModel: string | null;
-        }[]
-      >`SELECT id, tenant_id AS "tenantId", dataset_id AS "datasetId", document_id AS "documentId", content,
-               content_tokens AS "contentTokens", important_keywords AS "importantKeywords", questions, available, vector,
-               embedding_model AS "embeddingModel"
+      // first only which chunks exist and which lack a vector of the dataset's model: an index that follows
+      // the feed needs nothing else, and the common case (embedding worker ran) embeds nothing here
+      const state = await tx.$queryRaw<{ id: string; embedded: boolean }[]>`
+        SELECT id, (vector IS NOT NULL AND embedding_model = ${model}) AS embedded
         FROM chunk WHERE id = ANY(${ids}::text[]) AND document_id = ${documentId}`;
-      if (!chunks.length) return 0;
-      const missing = chunks.filter((c) => !c.vector || c.embeddingModel !== model);
-      if (missing.length) {
+      if (!state.length) return 0;
+      const missing = state.filter((c) => !c.embedded).map((c) => c.id);
+      const fetch = this.index.followsFeed ? missing : state.map((c) => c.id);
+      const rows = fetch.length
+        ? await tx.$queryRaw<(Omit<ChunkIndexRow, 'vector'> & { content: string; vector: Uint8Array | null; embedded: boolean })[]>`
+            SELECT id, tenant_id AS "tenantId", dataset_id AS "datasetId", document_id AS "documentId", content,
+                   content_tokens AS "contentTokens", important_keywords AS "importantKeywords", questions, available, vector,
+                   (vector IS NOT NULL AND embedding_model = ${model}) AS embedded
+            FROM chunk WHERE id = ANY(${fetch}::text[]) AND document_id = ${documentId}`
+        : [];
+      const toEmbed = rows.filter((c) => !c.embedded);
+      if (toEmbed.length) {
         const weight = Number((doc.parserConfig as Record<string, unknown> | null)?.filename_embd_weight ?? 0.1);
-        const vecs = await embedChunks(this.registry.get(model), missing, doc.name, Number.isFinite(weight) ? weight : 0.1);
-        missing.forEach((c, i) => {
+        const vecs = await embedChunks(this.registry.get(model), toEmbed, doc.name, Number.isFinite(weight) ? weight : 0.1);
+        toEmbed.forEach((c, i) => {
           c.vector = vectorToBytes(vecs[i]!);
-          c.embeddingModel = model;
         });
-        for (const c of missing) await tx.chunk.update({ where: { id: c.id }, data: { vector: c.vector as Uint8Array<ArrayBuffer>, embeddingModel: model } });
+        for (const c of toEmbed) await tx.chunk.update({ where: { id: c.id }, data: { vector: c.vector as Uint8Array<ArrayBuffer>, embeddingModel: model } });
       }
       if (!this.index.followsFeed) {
         const title = titleTokens(doc.name);
-        const items = chunks.map((c) => toIndexedChunk({ ...c, vector: c.vector! }, title));
+        const items = rows.map((c) => toIndexedChunk({ ...c, vector: c.vector! }, title));
         await this.dims.ensure(items[0]!.vector.length);
         await this.index.upsert(items);
       }
-      await stampIndexed(tx, chunks.map((c) => c.id), true);
-      return chunks.length;
+      await stampIndexed(tx, state.map((c) => c.id), true);
+      return state.length;
     }, TX);
   }
 

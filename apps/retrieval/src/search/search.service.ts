@@ -38,16 +38,22 @@ export class SearchService {
     const parsed = searchRequestSchema.safeParse(raw);
     if (!parsed.success) throw new DomainError(RetCode.ARGUMENT_ERROR, `invalid search request: ${parsed.error.message}`);
     const r = parsed.data;
-    // the index feed's head comes with the datasets (no extra round trip): an in-memory index that is
-    // behind it catches up first, so whatever was acknowledged before this query is searchable
-    const datasets = await this.db.$queryRaw<{ embedding_model: string; head: bigint }[]>`
-      SELECT embedding_model, (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM index_change_seq) AS head
-      FROM dataset WHERE id = ANY(${r.datasetIds}::text[]) AND tenant_id = ${r.tenantId}`;
-    const models = [...new Set(datasets.map((d) => d.embedding_model))];
-    if (models.length === 0) return { total: 0, hits: [], docAggs: [], servedBy };
-    if (models.length > 1) throw new DomainError(RetCode.DATA_ERROR, 'Datasets use different embedding models."');
-    await this.sync.ensure(datasets[0]!.head);
-    const provider = this.registry.get(models[0]!);
+    let model = r.embeddingModel;
+    let head = r.feedHead !== undefined ? BigInt(r.feedHead) : undefined;
+    if (model === undefined || head === undefined) {
+      // the index feed's head comes with the datasets (no extra round trip): an in-memory index that is
+      // behind it catches up first, so whatever was acknowledged before this query is searchable
+      const datasets = await this.db.$queryRaw<{ embedding_model: string; head: bigint }[]>`
+        SELECT embedding_model, (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM index_change_seq) AS head
+        FROM dataset WHERE id = ANY(${r.datasetIds}::text[]) AND tenant_id = ${r.tenantId}`;
+      const models = [...new Set(datasets.map((d) => d.embedding_model))];
+      if (models.length === 0) return { total: 0, hits: [], docAggs: [], servedBy };
+      if (models.length > 1) throw new DomainError(RetCode.DATA_ERROR, 'Datasets use different embedding models."');
+      model = models[0]!;
+      head = datasets[0]!.head;
+    }
+    await this.sync.ensure(head);
+    const provider = this.registry.get(model);
     const query = buildQuery(r.question);
     const [queryVector] = await provider.embed([r.question]);
     await this.dims.ensure(queryVector!.length);
@@ -60,6 +66,7 @@ export class SearchService {
       vectorLimit: Math.min(r.topK, window),
     });
     const live = await this.liveChunks(candidates.map((c) => c.id));
+    const docName = (id: string) => live.get(id) ?? '';
     const w = r.vectorSimilarityWeight;
     const scored: Scored[] = [];
     for (const c of candidates) {
@@ -72,11 +79,17 @@ export class SearchService {
       scored.push({ ...c, similarity: sim, termSimilarity: t });
     }
     scored.sort((a, b) => b.similarity - a.similarity || a.id.localeCompare(b.id));
-    const aggs = new Map<string, number>();
-    for (const s of scored) aggs.set(s.documentId, (aggs.get(s.documentId) ?? 0) + 1);
+    const aggs = new Map<string, { documentName: string; count: number }>();
+    for (const s of scored) {
+      const a = aggs.get(s.documentId);
+      if (a) a.count++;
+      else aggs.set(s.documentId, { documentName: docName(s.id), count: 1 });
+    }
     const page = scored.slice((r.page - 1) * r.pageSize, r.page * r.pageSize);
     const hits: SearchHit[] = page.map((s) => ({
       chunkId: s.id,
+      documentId: s.documentId,
+      documentName: docName(s.id),
       similarity: round(s.similarity),
       vectorSimilarity: round(s.vectorSimilarity),
       termSimilarity: round(s.termSimilarity),
@@ -85,18 +98,18 @@ export class SearchService {
     return {
       total: scored.length,
       hits,
-      docAggs: [...aggs.entries()].map(([documentId, count]) => ({ documentId, count })).sort((a, b) => b.count - a.count),
+      docAggs: [...aggs.entries()].map(([documentId, a]) => ({ documentId, ...a })).sort((a, b) => b.count - a.count),
       servedBy,
     };
   }
 
-  /** Candidate ids that still exist, are available, and whose document is enabled. */
-  private async liveChunks(ids: string[]): Promise<Set<string>> {
-    if (!ids.length) return new Set();
-    const rows = await this.db.$queryRaw<{ id: string }[]>`
-      SELECT c.id FROM chunk c JOIN document d ON d.id = c.document_id
+  /** Candidate ids that still exist, are available, and whose document is enabled → their document's name. */
+  private async liveChunks(ids: string[]): Promise<Map<string, string>> {
+    if (!ids.length) return new Map();
+    const rows = await this.db.$queryRaw<{ id: string; name: string }[]>`
+      SELECT c.id, d.name FROM chunk c JOIN document d ON d.id = c.document_id
       WHERE c.id = ANY(${ids}::text[]) AND c.available AND d.status = '1'`;
-    return new Set(rows.map((r) => r.id));
+    return new Map(rows.map((r) => [r.id, r.name]));
   }
 }
 
