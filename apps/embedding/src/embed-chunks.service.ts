@@ -26,8 +26,8 @@ export class EmbedChunksService {
     if (!doc || doc.generation !== p.generation || !['RUNNING', 'DONE'].includes(doc.run)) return 'stale';
     const model = doc.dataset.embeddingModel;
     // raw SQL on the hot path: Prisma's query compiler costs more CPU than the query itself here
-    const chunks = await this.db.$queryRaw<{ id: string; content: string; questions: string[]; embedded: boolean }[]>`
-      SELECT id, content, questions, (vector IS NOT NULL AND embedding_model = ${model}) AS embedded
+    const chunks = await this.db.$queryRaw<{ id: string; content: string; contentTokens: string; questions: string[]; embedded: boolean }[]>`
+      SELECT id, content, content_tokens AS "contentTokens", questions, (vector IS NOT NULL AND embedding_model = ${model}) AS embedded
       FROM chunk WHERE id = ANY(${p.chunkIds}::text[]) AND document_id = ${doc.id}`;
     const todo = chunks.filter((c) => !c.embedded);
     if (todo.length) {

@@ -157,13 +157,27 @@ export class HashingEmbedder implements EmbeddingProvider {
     return out;
   }
 
+  /** The vectors of texts already run through the tokenizer (identical to embed() of the texts). */
+  async embedTokens(tokenLists: string[][], signal?: AbortSignal): Promise<Float32Array[]> {
+    const out: Float32Array[] = [];
+    for (const tokens of tokenLists) {
+      signal?.throwIfAborted();
+      out.push(this.embedTokenList(tokens));
+    }
+    return out;
+  }
+
   /** Synchronous single-text embedding (same result as embed([text])[0]). */
   embedText(text: string): Float32Array {
+    return this.embedTokenList(this.tokenize(text ?? ''));
+  }
+
+  private embedTokenList(tokens: Iterable<string>): Float32Array {
     const acc = this.acc;
     acc.fill(0);
     const stats = new Map<string, TokenStat>();
     const seq: TokenStat[] = [];
-    for (const raw of this.tokenize(text ?? '')) {
+    for (const raw of tokens) {
       if (!raw || !isWordish(raw)) continue;
       const tok = raw.toLowerCase();
       let st = stats.get(tok);

@@ -6,6 +6,11 @@ export interface EmbeddingProvider {
   dimension(): Promise<number>;
   /** Embeds texts in order. Batching, truncation and retry of transient errors are the provider's job. */
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /**
+   * Models that work on RagNest's analyzer tokens (the built-in one) may offer this: the same vectors as
+   * embed() of the texts the token lists were analysed from, without analysing them again.
+   */
+  embedTokens?(tokenLists: string[][], signal?: AbortSignal): Promise<Float32Array[]>;
 }
 
 /** A provider error that retrying will not fix (bad key, bad request, unknown model). */

@@ -39,6 +39,8 @@ export interface ChunkText {
   content: string;
   /** questions, when the chunk has them: embedded instead of the content (RAGFlow) */
   questions: string[];
+  /** the analyzer tokens of `content`, space-separated, when already known (chunk.content_tokens) */
+  contentTokens?: string;
 }
 
 const stripTags = (s: string) => s.replace(/<\/?(table|tr|td|th|caption|thead|tbody|br|p|div|span)[^>]*>/gi, ' ');
@@ -62,9 +64,20 @@ export async function embedChunks(
     return t.trim() ? t : 'None';
   });
   const w = Math.min(Math.max(titleWeight, 0), 1);
-  const all = await provider.embed(w > 0 ? [title || 'None', ...texts] : texts, signal);
+  // a model that works on analyzer tokens takes the stored ones where they are exactly what it would compute
+  const reuse = chunks.map((c, i) =>
+    !!provider.embedTokens && c.contentTokens !== undefined && c.contentTokens !== '' && !c.questions.length && texts[i] === c.content,
+  );
+  const fromTokens = reuse.some(Boolean)
+    ? await provider.embedTokens!(chunks.filter((_, i) => reuse[i]).map((c) => c.contentTokens!.split(' ')), signal)
+    : [];
+  const viaText = texts.filter((_, i) => !reuse[i]);
+  const all = await provider.embed(w > 0 ? [title || 'None', ...viaText] : viaText, signal);
   const titleVec = w > 0 ? all[0]! : null;
-  const vecs = w > 0 ? all.slice(1) : all;
+  const textVecs = w > 0 ? all.slice(1) : all;
+  let a = 0;
+  let b = 0;
+  const vecs = reuse.map((r) => (r ? fromTokens[a++]! : textVecs[b++]!));
   return vecs.map((v) => {
     if (!titleVec) return v;
     const out = new Float32Array(v.length);

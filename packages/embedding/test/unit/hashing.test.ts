@@ -194,3 +194,25 @@ describe('HashingEmbedder', () => {
 
 const FROZEN_FINGERPRINT = 2.4947809651494026;
 const FROZEN_NONZERO = 51;
+
+describe('embedChunks with stored analyzer tokens', () => {
+  test('gives the same vectors as embedding the text, and falls back to text for tables and questions', async () => {
+    const { analyze, analyzeToString } = await import('@ragnest/nlp');
+    const { embedChunks, HashingEmbedder } = await import('../../src/index.js');
+    const provider = new HashingEmbedder({ tokenize: analyze });
+    const chunks = [
+      { content: 'The harbor engine was repaired in 2024 (PPR-9087).', questions: [] },
+      { content: '知识库检索的向量与关键词混合。', questions: [] },
+      { content: '<table><tr><td>cell</td></tr></table>', questions: [] },
+      { content: 'about lighthouses', questions: ['Where is the lighthouse?'] },
+      { content: '   ', questions: [] },
+    ];
+    const plain = await embedChunks(provider, chunks, 'Manual.pdf', 0.1);
+    const withTokens = await embedChunks(provider, chunks.map((c) => ({ ...c, contentTokens: analyzeToString(c.content) })), 'Manual.pdf', 0.1);
+    expect(withTokens).toHaveLength(chunks.length);
+    withTokens.forEach((v, i) => expect(Array.from(v)).toEqual(Array.from(plain[i]!)));
+    // a wrong token list would change the vector: the stored tokens are really used
+    const spoofed = await embedChunks(provider, [{ ...chunks[0]!, contentTokens: 'entirely different words' }], 'Manual.pdf', 0.1);
+    expect(Array.from(spoofed[0]!)).not.toEqual(Array.from(plain[0]!));
+  });
+});
