@@ -64,7 +64,8 @@ class Partition {
   readonly docIds: string[] = [];
   readonly docIndex = new Map<string, number>();
   readonly docSlots = new Map<number, number[]>();
-  readonly postings = new Map<number, Posting>();
+  /** postings by term id (a holey array: a term id is a dense global index) */
+  readonly postings: (Posting | undefined)[] = [];
   /** each slot's token sequence as term ids: term similarity needs the order (adjacent pairs), compaction the bag */
   seqOf: (Uint32Array | null)[] = [];
   graph: USearch.Index | null = null;
@@ -104,11 +105,13 @@ class Partition {
       this.graph.remove(BigInt(slot));
       this.graphCount--;
     }
-    const list = this.docSlots.get(this.docOf[slot]!);
-    if (list) {
-      const at = list.indexOf(slot);
-      if (at >= 0) list.splice(at, 1);
-    }
+    // docSlots keeps dead slots (readers check `alive`); compaction drops them
+  }
+
+  /** Live slots of a document. */
+  liveSlotsOf(doc: number): number[] {
+    const list = this.docSlots.get(doc);
+    return list ? list.filter((s) => this.alive[s] === 1) : [];
   }
 
   add(c: IndexedChunk, terms: Dictionary): void {
@@ -133,30 +136,44 @@ class Partition {
     this.available[slot] = c.available ? 1 : 0;
     this.liveCount++;
 
-    // term frequencies of the token bag
-    const counts = new Map<number, number>();
+    // term frequencies of the token bag, counted in the dictionary's scratch array (no per-row Map)
     const toks = c.tokens.split(' ');
     const seq = new Uint32Array(toks.length);
+    const uniq = terms.uniqScratch(toks.length);
     let len = 0;
+    let nu = 0;
     for (const tok of toks) {
       if (!tok) continue;
       const t = terms.id(tok);
       seq[len++] = t;
-      counts.set(t, (counts.get(t) ?? 0) + 1);
+      const tf = terms.tf;
+      if (tf[t] === 0) uniq[nu++] = t;
+      tf[t] = tf[t]! + 1;
     }
     this.lengths[slot] = len;
     this.lengthSum += len;
     this.seqOf[slot] = len === seq.length ? seq : seq.slice(0, len);
-    for (const [t, f] of counts) {
-      let p = this.postings.get(t);
+    const tf = terms.tf;
+    for (let k = 0; k < nu; k++) {
+      const t = uniq[k]!;
+      const f = Math.min(tf[t]!, 65535);
+      tf[t] = 0;
+      let p = this.postings[t];
       if (!p) {
         p = { slots: new Int32Array(4), tfs: new Uint16Array(4), n: 0 };
-        this.postings.set(t, p);
+        // keep the array dense (a far index would turn it into a slow dictionary)
+        while (this.postings.length < t) this.postings.push(undefined);
+        this.postings[t] = p;
+      } else if (p.n === p.slots.length) {
+        const slots = new Int32Array(p.n * 2);
+        slots.set(p.slots);
+        p.slots = slots;
+        const tfs = new Uint16Array(p.n * 2);
+        tfs.set(p.tfs);
+        p.tfs = tfs;
       }
-      p.slots = grow(p.slots, p.n + 1);
-      p.tfs = grow(p.tfs, p.n + 1);
       p.slots[p.n] = slot;
-      p.tfs[p.n++] = Math.min(f, 65535);
+      p.tfs[p.n++] = f;
     }
 
     // vector: stored normalised; zero vectors are kept out of the graph (they have no direction)
@@ -241,7 +258,7 @@ class Partition {
     const avg = this.lengthSum / Math.max(1, this.liveCount);
     const n = this.liveCount;
     for (const t of termIds) {
-      const p = this.postings.get(t);
+      const p = this.postings[t];
       if (!p) continue;
       const df = Math.min(p.n, n);
       const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
@@ -291,12 +308,9 @@ class Partition {
   private exactCandidates(docs: Set<number> | null): Iterable<number> | null {
     if (docs) {
       let total = 0;
-      for (const d of docs) total += this.docSlots.get(d)?.length ?? 0;
-      if (total < this.opts.exactBelow || !this.graph) {
-        const out: number[] = [];
-        for (const d of docs) out.push(...(this.docSlots.get(d) ?? []));
-        return out;
-      }
+      const lists = [...docs].map((d) => this.liveSlotsOf(d));
+      for (const l of lists) total += l.length;
+      if (total < this.opts.exactBelow || !this.graph) return lists.flat();
       return null;
     }
     if (this.graph) return null;
@@ -374,14 +388,26 @@ class TopK {
 class Dictionary {
   private readonly ids = new Map<string, number>();
   private readonly terms: string[] = [];
+  /** per-term counter scratch for one row at a time (all zeros between rows) */
+  tf = new Uint16Array(1024);
+  private uniq = new Uint32Array(256);
   id(term: string): number {
     let i = this.ids.get(term);
     if (i === undefined) {
       i = this.terms.length;
       this.terms.push(term);
       this.ids.set(term, i);
+      if (i >= this.tf.length) {
+        const tf = new Uint16Array(this.tf.length * 2);
+        tf.set(this.tf);
+        this.tf = tf;
+      }
     }
     return i;
+  }
+  uniqScratch(n: number): Uint32Array {
+    if (this.uniq.length < n) this.uniq = new Uint32Array(Math.max(n, this.uniq.length * 2));
+    return this.uniq;
   }
   lookup(term: string): number | undefined {
     return this.ids.get(term);
@@ -482,7 +508,8 @@ export class MemorySearchIndex implements SearchIndex {
       if (p.tenantId !== tenantId) continue;
       const d = p.docIndex.get(documentId);
       if (d === undefined) continue;
-      for (const s of [...(p.docSlots.get(d) ?? [])]) p.kill(s);
+      for (const s of p.liveSlotsOf(d)) p.kill(s);
+      p.docSlots.delete(d);
     }
   }
 
@@ -551,7 +578,7 @@ export class MemorySearchIndex implements SearchIndex {
       if (!p) continue;
       const docs = p.docFilter(filter.documentIds);
       if (!docs) n += p.liveCount;
-      else for (const d of docs) n += p.docSlots.get(d)?.length ?? 0;
+      else for (const d of docs) n += p.liveSlotsOf(d).length;
     }
     return n;
   }
