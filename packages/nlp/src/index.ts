@@ -17,3 +17,17 @@ export { markdownToSections } from './parsers/markdown.js';
 export { htmlToSections } from './parsers/html.js';
 export { splitJson } from './parsers/json.js';
 export { NaiveChunker, chunkSections, parseDelimiter } from './chunker.js';
+export {
+  CHUNK_METHOD_IMPLEMENTATIONS,
+  chunkDocument,
+  chunkMethodOptions,
+  llmFeatureNotice,
+  llmFeatureRefusal,
+  pageRanges,
+  taskPageSize,
+  inferColumnType,
+  fieldName,
+  type ChunkContext,
+  type ChunkMethod,
+  type ChunkMethodOptions,
+} from './chunkers/index.js';
