@@ -31,3 +31,4 @@ export {
   type ChunkMethod,
   type ChunkMethodOptions,
 } from './chunkers/index.js';
+export { TesseractOcr, type TesseractOcrOptions, type OcrLanguage } from './ocr/tesseract.js';

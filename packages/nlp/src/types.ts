@@ -62,6 +62,25 @@ export interface ParseOptions {
   toPage?: number;
   /** run OCR on image sections and text-less PDF pages (default true) */
   ocr?: boolean;
+  /**
+   * The OCR engine (the worker owns one, e.g. `new TesseractOcr({ concurrency: OCR_CONCURRENCY })`, shared by all
+   * parse jobs so OCR never takes more than its slots). Without one, images get no OCR text and a PDF page with no
+   * text layer becomes an image section with empty text.
+   */
+  ocrEngine?: OcrEngine;
+}
+
+export interface OcrResult {
+  /** recognised text, lines separated by \n ('' when nothing was found) */
+  text: string;
+  /** mean confidence 0..100 */
+  confidence: number;
+}
+
+/** Recognises text in an image (any format sharp reads). Rejects with ParseError for unreadable images. */
+export interface OcrEngine {
+  recognize(image: Buffer, signal?: AbortSignal): Promise<OcrResult>;
+  close(): Promise<void>;
 }
 
 /** Chunker settings (RAGFlow parser_config for `naive`). */

@@ -53,7 +53,8 @@ export async function* parseCsv(source: ParseSource, opts: ParseOptions): AsyncG
       });
       if (fields.length) {
         rows++;
-        yield { kind: 'text', text: fields.join('; ') };
+        const names = record.length > header.length ? [...header, ...record.slice(header.length).map((_, k) => `column_${header!.length + k + 1}`)] : header;
+        yield { kind: 'text', text: fields.join('; '), row: { header: names, cells: names.map((_, k) => typedCell(record[k])) } };
       }
     }
   } catch (e) {
@@ -85,4 +86,17 @@ function sniffDelimiter(text: string): string {
     }
   }
   return best;
+}
+
+const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/** CSV cells are text; numbers and booleans are recognised so the `table` chunk method can type its columns. */
+export function typedCell(v: string | undefined): string | number | boolean | null {
+  if (v === undefined || v === '') return null;
+  if (NUMBER.test(v) && !/^[-+]?0\d/.test(v)) {
+    const n = Number(v);
+    if (Number.isFinite(n)) return n;
+  }
+  if (/^(?:true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+  return v;
 }

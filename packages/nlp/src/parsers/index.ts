@@ -3,6 +3,9 @@ import { ParseError } from '../types.js';
 import { parseCsv } from './csv.js';
 import { parseDocx } from './docx.js';
 import { parseHtml } from './html.js';
+import { parseImage } from './images.js';
+import { parsePptx } from './pptx.js';
+import { parseXls, parseXlsx } from './sheets.js';
 import { parseJson } from './json.js';
 import { parseMarkdown } from './markdown.js';
 import { parsePdf } from './pdf.js';
@@ -17,11 +20,11 @@ const PARSERS: Record<FileKind, (source: ParseSource, opts: ParseOptions) => Asy
   html: parseHtml,
   csv: parseCsv,
   json: parseJson,
-  xlsx: notYet('XLSX'),
-  xls: notYet('XLS'),
-  pptx: notYet('PPTX'),
+  xlsx: parseXlsx,
+  xls: parseXls,
+  pptx: parsePptx,
   eml: notYet('EML'),
-  image: notYet('Image'),
+  image: parseImage,
 };
 
 // Kinds whose parsers are being added (issue 3); until then they fail permanently with a clear message.

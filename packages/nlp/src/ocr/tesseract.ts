@@ -1,0 +1,217 @@
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import Tesseract from 'tesseract.js';
+import type { OcrEngine, OcrResult } from '../types.js';
+import { ParseError } from '../types.js';
+
+/** Languages whose data ships with RagNest: English from npm, Simplified Chinese vendored in ocr-data/. */
+export type OcrLanguage = 'eng' | 'chi_sim';
+
+export interface TesseractOcrOptions {
+  /** Most images recognised at once; each slot is a wasm worker thread holding ~100 MB. */
+  concurrency: number;
+  languages?: OcrLanguage[];
+  /** A recognition taking longer is abandoned (its worker is terminated) and fails the image. */
+  timeoutMs?: number;
+}
+
+const require = createRequire(import.meta.url);
+// src/ocr/ and dist/ocr/ both sit two levels below the package root.
+const VENDORED_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'ocr-data');
+
+function languageFile(lang: OcrLanguage): string {
+  if (lang === 'eng') {
+    // LSTM-only ("best_int") model: the legacy engine is never used, so its 10 MB of extra data would be dead weight.
+    return join(dirname(require.resolve('@tesseract.js-data/eng/package.json')), '4.0.0_best_int', 'eng.traineddata.gz');
+  }
+  return join(VENDORED_DIR, `${lang}.traineddata.gz`);
+}
+
+/** Largest image handed to Tesseract; bigger ones are scaled down (memory and time grow with pixels). */
+const MAX_OCR_PIXELS = 16_000_000;
+/** Small images (screenshots of a line or two) are scaled up: Tesseract wants text ≥ ~20 px high. */
+const MIN_OCR_SIDE = 1000;
+
+interface Slot {
+  worker: Tesseract.Worker;
+  busy: boolean;
+}
+
+/**
+ * Offline OCR with tesseract.js: a bounded pool of wasm workers created on demand. Language data is read from
+ * local files and handed to the workers, so nothing is ever fetched (no CDN, no cache directory written).
+ */
+export class TesseractOcr implements OcrEngine {
+  private readonly concurrency: number;
+  private readonly languages: OcrLanguage[];
+  private readonly timeoutMs: number;
+  private readonly slots: Slot[] = [];
+  private readonly waiting: ((slot: Slot) => void)[] = [];
+  private creating = 0;
+  private langDir?: Promise<string>;
+  private closed = false;
+
+  constructor(opts: TesseractOcrOptions) {
+    if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) {
+      throw new Error(`OCR concurrency must be a positive integer, got ${opts.concurrency}`);
+    }
+    this.concurrency = opts.concurrency;
+    this.languages = opts.languages?.length ? [...opts.languages] : ['eng', 'chi_sim'];
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+  }
+
+  async recognize(image: Buffer, signal?: AbortSignal): Promise<OcrResult> {
+    signal?.throwIfAborted();
+    const png = await prepare(image);
+    const slot = await this.acquire(signal);
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      const interrupted = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ParseError(`OCR took longer than ${this.timeoutMs / 1000} s`)), this.timeoutMs);
+        onAbort = () => reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      const result = await Promise.race([slot.worker.recognize(png), interrupted]);
+      this.release(slot);
+      const text = tidy(result.data.text);
+      return { text, confidence: text ? result.data.confidence : 0 };
+    } catch (e) {
+      // A recognition cannot be interrupted inside wasm, so the worker is thrown away and replaced on demand.
+      this.discard(slot);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate().catch(() => undefined)));
+    const dir = await this.langDir?.catch(() => undefined);
+    if (dir) await rm(dir, { recursive: true, force: true });
+  }
+
+  private async acquire(signal?: AbortSignal): Promise<Slot> {
+    if (this.closed) throw new Error('OCR engine is closed');
+    const free = this.slots.find((s) => !s.busy);
+    if (free) {
+      free.busy = true;
+      return free;
+    }
+    if (this.slots.length + this.creating < this.concurrency) {
+      this.creating++;
+      try {
+        const worker = await this.createWorker();
+        const slot = { worker, busy: true };
+        this.slots.push(slot);
+        return slot;
+      } finally {
+        this.creating--;
+      }
+    }
+    return new Promise<Slot>((resolve, reject) => {
+      const take = (slot: Slot) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(slot);
+      };
+      const onAbort = () => {
+        const i = this.waiting.indexOf(take);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(take);
+    });
+  }
+
+  private release(slot: Slot): void {
+    const next = this.waiting.shift();
+    if (next) next(slot);
+    else slot.busy = false;
+  }
+
+  private discard(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    void slot.worker.terminate().catch(() => undefined);
+    // Someone waiting for a slot gets a fresh worker instead.
+    const next = this.waiting.shift();
+    if (next && !this.closed) {
+      this.creating++;
+      this.createWorker()
+        .then((worker) => {
+          const fresh = { worker, busy: true };
+          this.slots.push(fresh);
+          next(fresh);
+        })
+        .catch(() => this.waiting.unshift(next))
+        .finally(() => this.creating--);
+    }
+  }
+
+  private async createWorker(): Promise<Tesseract.Worker> {
+    const langPath = await (this.langDir ??= linkLanguageFiles(this.languages));
+    return Tesseract.createWorker(this.languages.join('+'), Tesseract.OEM.LSTM_ONLY, {
+      langPath,
+      // Read from langPath every time: no cache directory is written, nothing is ever fetched.
+      cacheMethod: 'none',
+      gzip: true,
+      legacyCore: false,
+      legacyLang: false,
+    });
+  }
+}
+
+/**
+ * tesseract.js loads every language from one directory (its `{code, data}` form is broken in v7: the data is
+ * used as the language name), and our files live in two places, so a private directory links to both.
+ */
+async function linkLanguageFiles(languages: OcrLanguage[]): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ragnest-ocr-'));
+  try {
+    for (const lang of languages) await symlink(languageFile(lang), join(dir, `${lang}.traineddata.gz`));
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return dir;
+}
+
+/** Any image sharp reads → a grayscale PNG of a size Tesseract handles well. */
+async function prepare(image: Buffer): Promise<Buffer> {
+  let img = sharp(image, { limitInputPixels: 100_000_000, failOn: 'error' });
+  const meta = await img.metadata().catch((e: unknown) => {
+    throw new ParseError(`Unreadable image: ${e instanceof Error ? e.message : String(e)}`);
+  });
+  const w = meta.width ?? 0;
+  const h = meta.height ?? 0;
+  if (!w || !h) throw new ParseError('Unreadable image: no dimensions');
+  img = img.rotate().flatten({ background: '#ffffff' }).grayscale();
+  if (w * h > MAX_OCR_PIXELS) {
+    const scale = Math.sqrt(MAX_OCR_PIXELS / (w * h));
+    img = img.resize(Math.floor(w * scale), Math.floor(h * scale));
+  } else if (Math.max(w, h) < MIN_OCR_SIDE) {
+    const scale = Math.min(4, MIN_OCR_SIDE / Math.max(w, h));
+    img = img.resize(Math.round(w * scale), Math.round(h * scale), { kernel: 'lanczos3' });
+  }
+  return img.png().toBuffer();
+}
+
+const CJK = '\\p{Script=Han}\\u3000-\\u303f\\uff00-\\uffef';
+const CJK_GAP = new RegExp(`(?<=[${CJK}]) +(?=[${CJK}])`, 'gu');
+
+/** Tesseract separates CJK characters with spaces and leaves blank lines; readers expect neither. */
+function tidy(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => l.replace(CJK_GAP, '').replace(/[ \t]+/g, ' ').trim())
+    .filter(Boolean)
+    .join('\n');
+}
