@@ -1,6 +1,7 @@
 import iconv from 'iconv-lite';
 import type { DetectedType, FileKind } from './types.js';
 import { detectEncoding } from './encoding.js';
+import { isOle2, isZip, oleContents } from './parsers/ole.js';
 
 /** How many leading bytes callers should pass to detectFileType (zip entry names of a DOCX sit near the start). */
 export const DETECT_HEAD_BYTES = 64 * 1024;
@@ -45,10 +46,29 @@ const TEXT_EXT: Record<string, FileKind> = {
   ...Object.fromEntries(Object.keys(CODE_MIME).map((e) => [e, 'code' as const])),
 };
 
-/** Lower-case extensions (no dot) accepted at upload. */
-export const SUPPORTED_SUFFIXES: readonly string[] = ['pdf', 'docx', ...Object.keys(TEXT_EXT)];
-
 export const DOCX_MIME = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+export const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+export const PPTX_MIME = 'application/vnd.openxmlformats-officedocument.presentationml.presentation';
+
+const BINARY: Record<string, DetectedType> = {
+  pdf: { kind: 'pdf', mime: 'application/pdf', docType: 'pdf' },
+  docx: { kind: 'docx', mime: DOCX_MIME, docType: 'doc' },
+  xlsx: { kind: 'xlsx', mime: XLSX_MIME, docType: 'doc' },
+  xls: { kind: 'xls', mime: 'application/vnd.ms-excel', docType: 'doc' },
+  pptx: { kind: 'pptx', mime: PPTX_MIME, docType: 'doc' },
+  eml: { kind: 'eml', mime: 'message/rfc822', docType: 'doc' },
+  png: { kind: 'image', mime: 'image/png', docType: 'visual' },
+  jpg: { kind: 'image', mime: 'image/jpeg', docType: 'visual' },
+  jpeg: { kind: 'image', mime: 'image/jpeg', docType: 'visual' },
+  gif: { kind: 'image', mime: 'image/gif', docType: 'visual' },
+  webp: { kind: 'image', mime: 'image/webp', docType: 'visual' },
+  bmp: { kind: 'image', mime: 'image/bmp', docType: 'visual' },
+  tif: { kind: 'image', mime: 'image/tiff', docType: 'visual' },
+  tiff: { kind: 'image', mime: 'image/tiff', docType: 'visual' },
+};
+
+/** Lower-case extensions (no dot) accepted at upload. */
+export const SUPPORTED_SUFFIXES: readonly string[] = [...Object.keys(BINARY), ...Object.keys(TEXT_EXT)];
 
 export function fileExtension(fileName: string): string {
   const base = fileName.slice(fileName.lastIndexOf('/') + 1);
@@ -65,17 +85,25 @@ export function detectFileType(head: Buffer, fileName: string): DetectedType | n
   // An empty file has no content to go by; the parser reports it as empty.
   if (head.length === 0) return fromExt(ext, 'utf-8');
 
-  if (head.subarray(0, 1024).includes('%PDF-')) return { kind: 'pdf', mime: 'application/pdf', docType: 'pdf' };
-  if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5 || head[2] === 7)) {
-    // Zip entry names are stored uncompressed in local headers; Word writes the document part early.
-    const isWord = head.includes('word/document.xml') || (head.includes('[Content_Types].xml') && head.includes('word/'));
-    return isWord ? { kind: 'docx', mime: DOCX_MIME, docType: 'doc' } : null;
+  if (head.subarray(0, 1024).includes('%PDF-')) return BINARY.pdf!;
+  const image = imageType(head);
+  if (image) return image;
+  if (isZip(head)) return officeZipType(head, ext);
+  if (isOle2(head)) {
+    const inside = oleContents(head);
+    if (inside === 'xls') return BINARY.xls!;
+    // Office wraps a password-protected .docx/.xlsx/.pptx in a compound file; its parser reports the password.
+    if (inside === 'encrypted') return BINARY[['docx', 'xlsx', 'pptx'].includes(ext) ? ext : 'xlsx']!;
+    // Word/PowerPoint 97-2003 binaries are not supported; the directory may lie past the head, so trust .xls.
+    return inside === 'unknown' && (ext === 'xls' || ext === 'xlt') ? BINARY.xls! : null;
   }
 
   const encoding = detectEncoding(head);
   const text = sniffText(head, encoding);
   if (text === null) return null;
   const trimmed = text.trimStart();
+
+  if (looksLikeEmail(trimmed) || (ext === 'eml' && /^[\w-]+:/.test(trimmed))) return { ...BINARY.eml!, encoding };
 
   if (looksLikeWholeJson(trimmed) || looksLikeJsonLines(trimmed)) return textType('json', encoding, ext);
   if (/^(?:<!--[\s\S]*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b/i.test(trimmed)) return textType('html', encoding, ext);
@@ -129,9 +157,57 @@ function looksLikeJsonLines(t: string): boolean {
   });
 }
 
+/** Image formats by their magic numbers. */
+function imageType(h: Buffer): DetectedType | null {
+  if (h.length < 12) return null;
+  if (h.readUInt32BE(0) === 0x89504e47) return BINARY.png!;
+  if (h[0] === 0xff && h[1] === 0xd8 && h[2] === 0xff) return BINARY.jpeg!;
+  if (/^GIF8[79]a/.test(h.toString('latin1', 0, 6))) return BINARY.gif!;
+  if (h.toString('latin1', 0, 4) === 'RIFF' && h.toString('latin1', 8, 12) === 'WEBP') return BINARY.webp!;
+  if (h.toString('latin1', 0, 4) === 'II*\0' || h.toString('latin1', 0, 4) === 'MM\0*') return BINARY.tiff!;
+  // "BM" alone starts plenty of text files; the reserved words and the DIB header size make it a bitmap.
+  if (h.length >= 18 && h[0] === 0x42 && h[1] === 0x4d && h.readUInt32LE(6) === 0 && [12, 40, 52, 56, 64, 108, 124].includes(h.readUInt32LE(14))) {
+    return BINARY.bmp!;
+  }
+  return null;
+}
+
+/**
+ * Which Office format a zip holds. Entry names sit uncompressed in the local headers and Office writes its main
+ * parts early; when the head does not show them, the extension decides among the Office kinds.
+ */
+function officeZipType(head: Buffer, ext: string): DetectedType | null {
+  if (head.includes('word/document.xml')) return BINARY.docx!;
+  if (head.includes('xl/workbook.xml') || head.includes('xl/workbook.bin')) return BINARY.xlsx!;
+  if (head.includes('ppt/presentation.xml')) return BINARY.pptx!;
+  if (head.includes('[Content_Types].xml') || head.includes('_rels/.rels')) {
+    if (['docx', 'xlsx', 'pptx'].includes(ext)) return BINARY[ext]!;
+    if (head.includes('word/')) return BINARY.docx!;
+    if (head.includes('xl/')) return BINARY.xlsx!;
+    if (head.includes('ppt/')) return BINARY.pptx!;
+  }
+  return null;
+}
+
+const MAIL_HEADERS = /^(?:from|to|cc|subject|date|received|return-path|message-id|mime-version|delivered-to|reply-to|x-[\w-]+|dkim-signature|content-type):/i;
+
+/** RFC 822: the text starts with header lines, at least three of them well-known mail headers. */
+function looksLikeEmail(t: string): boolean {
+  const end = t.search(/\r?\n\r?\n/);
+  const block = (end > 0 ? t.slice(0, end) : t.slice(0, 8192)).split(/\r?\n/);
+  if (!block[0] || !/^[\w-]+:/.test(block[0])) return false;
+  let known = 0;
+  for (const line of block) {
+    if (/^[ \t]/.test(line)) continue; // folded continuation
+    if (!/^[\x21-\x39\x3b-\x7e]+:/.test(line)) return false;
+    if (MAIL_HEADERS.test(line) && !/^x-/i.test(line) && ++known >= 3) return true;
+  }
+  return false;
+}
+
 function fromExt(ext: string, encoding: string): DetectedType | null {
-  if (ext === 'pdf') return { kind: 'pdf', mime: 'application/pdf', docType: 'pdf' };
-  if (ext === 'docx') return { kind: 'docx', mime: DOCX_MIME, docType: 'doc' };
+  const binary = BINARY[ext];
+  if (binary) return binary;
   const kind = TEXT_EXT[ext];
   return kind ? textType(kind, encoding, ext) : null;
 }

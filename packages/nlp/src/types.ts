@@ -75,6 +75,8 @@ export interface OcrResult {
   text: string;
   /** mean confidence 0..100 */
   confidence: number;
+  /** paragraphs in reading order with their boxes in pixels of the image that was passed in */
+  paragraphs?: { text: string; x0: number; y0: number; x1: number; y1: number }[];
 }
 
 /** Recognises text in an image (any format sharp reads). Rejects with ParseError for unreadable images. */

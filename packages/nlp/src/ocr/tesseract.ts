@@ -66,7 +66,7 @@ export class TesseractOcr implements OcrEngine {
 
   async recognize(image: Buffer, signal?: AbortSignal): Promise<OcrResult> {
     signal?.throwIfAborted();
-    const png = await prepare(image);
+    const { png, scale } = await prepare(image);
     const slot = await this.acquire(signal);
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
@@ -76,10 +76,20 @@ export class TesseractOcr implements OcrEngine {
         onAbort = () => reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
         signal?.addEventListener('abort', onAbort, { once: true });
       });
-      const result = await Promise.race([slot.worker.recognize(png), interrupted]);
+      const result = await Promise.race([slot.worker.recognize(png, {}, { text: true, blocks: true }), interrupted]);
       this.release(slot);
       const text = tidy(result.data.text);
-      return { text, confidence: text ? result.data.confidence : 0 };
+      const paragraphs = (result.data.blocks ?? [])
+        .flatMap((b) => b.paragraphs)
+        .map((p) => ({
+          text: tidy(p.text),
+          x0: p.bbox.x0 / scale,
+          y0: p.bbox.y0 / scale,
+          x1: p.bbox.x1 / scale,
+          y1: p.bbox.y1 / scale,
+        }))
+        .filter((p) => p.text);
+      return { text, confidence: text ? result.data.confidence : 0, paragraphs };
     } catch (e) {
       // A recognition cannot be interrupted inside wasm, so the worker is thrown away and replaced on demand.
       this.discard(slot);
@@ -158,7 +168,7 @@ export class TesseractOcr implements OcrEngine {
 
   private async createWorker(): Promise<Tesseract.Worker> {
     const langPath = await (this.langDir ??= linkLanguageFiles(this.languages));
-    return Tesseract.createWorker(this.languages.join('+'), Tesseract.OEM.LSTM_ONLY, {
+    const worker = await Tesseract.createWorker(this.languages.join('+'), Tesseract.OEM.LSTM_ONLY, {
       langPath,
       // Read from langPath every time: no cache directory is written, nothing is ever fetched.
       cacheMethod: 'none',
@@ -166,6 +176,9 @@ export class TesseractOcr implements OcrEngine {
       legacyCore: false,
       legacyLang: false,
     });
+    // Screenshots and rendered pages carry no (or a bogus) resolution; without this Tesseract warns on each image.
+    await worker.setParameters({ user_defined_dpi: '300' });
+    return worker;
   }
 }
 
@@ -184,8 +197,8 @@ async function linkLanguageFiles(languages: OcrLanguage[]): Promise<string> {
   return dir;
 }
 
-/** Any image sharp reads → a grayscale PNG of a size Tesseract handles well. */
-async function prepare(image: Buffer): Promise<Buffer> {
+/** Any image sharp reads → a grayscale PNG of a size Tesseract handles well, and the factor it was scaled by. */
+async function prepare(image: Buffer): Promise<{ png: Buffer; scale: number }> {
   let img = sharp(image, { limitInputPixels: 100_000_000, failOn: 'error' });
   const meta = await img.metadata().catch((e: unknown) => {
     throw new ParseError(`Unreadable image: ${e instanceof Error ? e.message : String(e)}`);
@@ -194,14 +207,15 @@ async function prepare(image: Buffer): Promise<Buffer> {
   const h = meta.height ?? 0;
   if (!w || !h) throw new ParseError('Unreadable image: no dimensions');
   img = img.rotate().flatten({ background: '#ffffff' }).grayscale();
+  let scale = 1;
   if (w * h > MAX_OCR_PIXELS) {
-    const scale = Math.sqrt(MAX_OCR_PIXELS / (w * h));
+    scale = Math.sqrt(MAX_OCR_PIXELS / (w * h));
     img = img.resize(Math.floor(w * scale), Math.floor(h * scale));
   } else if (Math.max(w, h) < MIN_OCR_SIDE) {
-    const scale = Math.min(4, MIN_OCR_SIDE / Math.max(w, h));
+    scale = Math.min(4, MIN_OCR_SIDE / Math.max(w, h));
     img = img.resize(Math.round(w * scale), Math.round(h * scale), { kernel: 'lanczos3' });
   }
-  return img.png().toBuffer();
+  return { png: await img.png().toBuffer(), scale };
 }
 
 const CJK = '\\p{Script=Han}\\u3000-\\u303f\\uff00-\\uffef';

@@ -37,13 +37,21 @@ export function htmlToSections(html: string): Section[] {
   return doc.body ? nodeToSections(doc.body) : [];
 }
 
+/** `src` of an <img> that stands for a picture handed over separately (DOCX pictures); see docx.ts. */
+export const IMAGE_REF_PREFIX = 'ragnest-image:';
+
 function nodeToSections(root: DomNode): Section[] {
   const out: Section[] = [];
   let inline: string[] = [];
+  const lists: ('bullet' | 'ordered')[] = [];
+  const items: { list: 'bullet' | 'ordered'; level: number }[] = [];
   const flush = () => {
     const text = collapseWhitespace(inline.join(''));
     inline = [];
-    if (text) out.push({ kind: 'text', text });
+    if (!text) return;
+    const item = items[items.length - 1];
+    if (item) out.push({ kind: 'text', text, level: item.level, meta: { list: item.list } });
+    else out.push({ kind: 'text', text });
   };
   const walk = (node: DomNode): void => {
     if (node.nodeType === 3) {
@@ -69,6 +77,30 @@ function nodeToSections(root: DomNode): Section[] {
       flush();
       const text = (node.textContent ?? '').replace(/^\n+|\s+$/g, '');
       if (text) out.push({ kind: 'text', text });
+      return;
+    }
+    if (tag === 'IMG') {
+      const src = node.getAttribute?.('src') ?? '';
+      if (src.startsWith(IMAGE_REF_PREFIX)) {
+        flush();
+        out.push({ kind: 'image', text: collapseWhitespace(node.getAttribute?.('alt') ?? ''), meta: { imageRef: src.slice(IMAGE_REF_PREFIX.length) } });
+      }
+      return;
+    }
+    if (tag === 'UL' || tag === 'OL') {
+      flush();
+      lists.push(tag === 'OL' ? 'ordered' : 'bullet');
+      for (const child of Array.from(node.childNodes)) walk(child);
+      flush();
+      lists.pop();
+      return;
+    }
+    if (tag === 'LI') {
+      flush();
+      items.push({ list: lists[lists.length - 1] ?? 'bullet', level: Math.max(1, lists.length) });
+      for (const child of Array.from(node.childNodes)) walk(child);
+      flush();
+      items.pop();
       return;
     }
     const block = BLOCK.has(tag);

@@ -2,6 +2,7 @@ import type { FileKind, ParseOptions, ParseSource, Section } from '../types.js';
 import { ParseError } from '../types.js';
 import { parseCsv } from './csv.js';
 import { parseDocx } from './docx.js';
+import { emlParser } from './eml.js';
 import { parseHtml } from './html.js';
 import { parseImage } from './images.js';
 import { parsePptx } from './pptx.js';
@@ -23,17 +24,9 @@ const PARSERS: Record<FileKind, (source: ParseSource, opts: ParseOptions) => Asy
   xlsx: parseXlsx,
   xls: parseXls,
   pptx: parsePptx,
-  eml: notYet('EML'),
+  eml: emlParser((source, kind, opts) => parseDocument(source, kind, opts)),
   image: parseImage,
 };
-
-// Kinds whose parsers are being added (issue 3); until then they fail permanently with a clear message.
-function notYet(what: string): (source: ParseSource, opts: ParseOptions) => AsyncGenerator<Section> {
-  // eslint-disable-next-line require-yield
-  return async function* () {
-    throw new ParseError(`${what} files are not supported yet`);
-  };
-}
 
 /**
  * Sections of a document in reading order, streamed where the format allows.

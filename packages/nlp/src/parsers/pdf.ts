@@ -1,8 +1,12 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.js';
 import type { ParseOptions, ParseSource, Section } from '../types.js';
 import { ParseError } from '../types.js';
 import { errorMessage, readWhole } from './common.js';
+import { ocrText } from './images.js';
+import { type CanvasFactory, pageImages, type PageImage, renderPage } from './pdf-images.js';
+import { type Block, inMargin, isGarbled, isPageNumber, marginKey, type RawItem, repeatingMargins, toBlocks, toLines } from './pdf-layout.js';
 
 type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
@@ -25,29 +29,37 @@ const pdfjsRoot = dirname(createRequire(import.meta.url).resolve('pdfjs-dist/pac
 const CMAP_DIR = join(pdfjsRoot, 'cmaps') + '/';
 const FONT_DIR = join(pdfjsRoot, 'standard_fonts') + '/';
 
-interface Line {
-  text: string;
-  x0: number;
-  x1: number;
-  top: number;
-  bottom: number;
-  /** font size */
-  h: number;
-}
+/** Pages sampled (spread over the whole document) to learn its running headers and footers. */
+const MARGIN_SAMPLE_PAGES = 12;
+/** A page with less text than this that is mostly one picture is a scan (maybe with a stamp or page number). */
+const SCAN_TEXT_CHARS = 50;
+/** Longest side of a page rendered for OCR, in pixels. */
+const RENDER_MAX_SIDE = 3000;
+/** pdfjs keeps fonts and images of visited pages; freeing them every so often bounds memory on long PDFs. */
+const CLEANUP_EVERY = 25;
 
-interface RawItem {
-  str: string;
-  transform: number[];
-  width: number;
-  height: number;
-  hasEOL: boolean;
+async function openPdf(buf: Buffer, pdfjs: Pdfjs) {
+  return pdfjs.getDocument({
+    // pdfjs may transfer (detach) the buffer it gets, and Node Buffers can share a pooled ArrayBuffer.
+    data: new Uint8Array(buf),
+    cMapUrl: CMAP_DIR,
+    cMapPacked: true,
+    standardFontDataUrl: FONT_DIR,
+    useSystemFonts: false,
+    disableFontFace: true,
+    isEvalSupported: false,
+    useWorkerFetch: false,
+    isOffscreenCanvasSupported: false,
+    isImageDecoderSupported: false,
+    verbosity: 0,
+  });
 }
 
 /** Number of pages, so a large PDF can be split into page-range tasks. Bad input → ParseError. */
 export async function pdfPageCount(source: ParseSource, maxBytes: number): Promise<number> {
   const buf = await readWhole(source, { maxInMemoryBytes: maxBytes }, 'PDF');
   const pdfjs = await loadPdfjs();
-  const task = pdfjs.getDocument({ data: new Uint8Array(buf), isEvalSupported: false, useWorkerFetch: false, verbosity: 0 });
+  const task = await openPdf(buf, pdfjs);
   try {
     const doc = await task.promise.catch((e: unknown) => {
       throw pdfError(e);
@@ -58,56 +70,157 @@ export async function pdfPageCount(source: ParseSource, maxBytes: number): Promi
   }
 }
 
-/** PDF text layer, page by page: lines grouped into paragraphs, each with its RAGFlow position. */
+/**
+ * PDF, page by page within [fromPage, toPage): paragraphs and tables (HTML) from the text layer with RAGFlow
+ * positions, running headers/footers and page numbers dropped, pictures as image sections placed where they
+ * stand; pages without a usable text layer (scans, garbled fonts) are rendered and OCR'd.
+ */
 export async function* parsePdf(source: ParseSource, opts: ParseOptions): AsyncGenerator<Section> {
   const buf = await readWhole(source, opts, 'PDF');
   const pdfjs = await loadPdfjs();
-  const task = pdfjs.getDocument({
-    // pdfjs may transfer (detach) the buffer it gets, and Node Buffers can share a pooled ArrayBuffer.
-    data: new Uint8Array(buf),
-    cMapUrl: CMAP_DIR,
-    cMapPacked: true,
-    standardFontDataUrl: FONT_DIR,
-    useSystemFonts: false,
-    disableFontFace: true,
-    isEvalSupported: false,
-    useWorkerFetch: false,
-    verbosity: 0,
-  });
+  const task = await openPdf(buf, pdfjs);
   try {
-    let doc: Awaited<typeof task.promise>;
+    let doc: PDFDocumentProxy;
     try {
       doc = await task.promise;
     } catch (e) {
       throw pdfError(e);
     }
-    let paragraphs = 0;
-    for (let n = 1; n <= doc.numPages; n++) {
+    const total = doc.numPages;
+    const from = Math.min(Math.max(0, Math.floor(opts.fromPage ?? 0)), total);
+    const to = Math.min(Math.max(from, Math.floor(opts.toPage ?? total)), total);
+    const margins = await learnMargins(doc, total);
+    const seenImages = new Set<string>();
+    let produced = 0;
+    for (let n = from + 1; n <= to; n++) {
       opts.signal?.throwIfAborted();
-      let lines: Line[];
+      let page: PDFPageProxy;
       try {
-        const page = await doc.getPage(n);
-        const [, , , pageTop] = page.view as [number, number, number, number];
-        const content = await page.getTextContent();
-        lines = toLines(content.items.filter((i) => 'str' in i) as RawItem[], pageTop, page.view[0] ?? 0);
-        page.cleanup();
+        page = await doc.getPage(n);
       } catch (e) {
         throw pdfError(e);
       }
-      for (const p of toParagraphs(lines)) {
-        paragraphs++;
-        yield {
-          kind: 'text',
-          text: p.text,
-          positions: [[n, round(p.x0), round(p.x1), round(p.top), round(p.bottom)]],
-        };
+      try {
+        for await (const s of pageSections(doc, page, n, pdfjs, margins, seenImages, opts)) {
+          produced++;
+          yield s;
+        }
+      } finally {
+        page.cleanup();
       }
-      opts.onProgress?.({ fraction: n / doc.numPages, message: `page ${n}/${doc.numPages}` });
+      if ((n - from) % CLEANUP_EVERY === 0) await doc.cleanup().catch(() => undefined);
+      opts.onProgress?.({ fraction: (n - from) / (to - from), message: `page ${n}/${total}` });
     }
-    if (!paragraphs) throw new ParseError('PDF has no text layer (scanned?); OCR is not available yet');
+    if (!produced && from === 0 && to === total) throw new ParseError('PDF has no text or pictures');
   } finally {
     await task.destroy().catch(() => undefined);
   }
+}
+
+async function* pageSections(
+  doc: PDFDocumentProxy,
+  page: PDFPageProxy,
+  n: number,
+  pdfjs: Pdfjs,
+  margins: Set<string>,
+  seenImages: Set<string>,
+  opts: ParseOptions,
+): AsyncGenerator<Section> {
+  const [vx0 = 0, vy0 = 0, vx1 = 0, vy1 = 0] = page.view;
+  const width = vx1 - vx0;
+  const height = vy1 - vy0;
+  let lines;
+  let images: PageImage[];
+  try {
+    const content = await page.getTextContent();
+    lines = toLines(content.items.filter((i) => 'str' in i) as RawItem[], vy1, vx0);
+    images = await pageImages(page, pdfjs, await page.getOperatorList());
+  } catch (e) {
+    throw pdfError(e);
+  }
+  const text = lines.map((l) => l.text).join('');
+  const scanned =
+    !text.trim() || isGarbled(text) || (text.replace(/\s/g, '').length < SCAN_TEXT_CHARS && images.some((i) => i.coverage > 0.5));
+  if (scanned) {
+    yield* scannedPage(doc, page, n, width, height, opts);
+    return;
+  }
+  const kept = lines.filter((l) => !(inMargin(l, height) && (margins.has(marginKey(l.text)) || (doc.numPages > 1 && isPageNumber(l.text)))));
+  const blocks = toBlocks(kept);
+  // Pictures go before the first block that starts below them, so the order follows the page.
+  const pictures = images.filter((i) => !seenImages.has(i.hash)).sort((a, b) => a.top - b.top);
+  let p = 0;
+  const position = (b: { x0: number; x1: number; top: number; bottom: number }) => [[n, r(b.x0), r(b.x1), r(b.top), r(b.bottom)]];
+  for (const b of blocks) {
+    while (p < pictures.length && pictures[p]!.top <= b.top) yield* pictureSection(pictures[p++]!, n, seenImages, opts);
+    yield blockSection(b, n, position);
+  }
+  while (p < pictures.length) yield* pictureSection(pictures[p++]!, n, seenImages, opts);
+}
+
+function blockSection(b: Block, n: number, position: (b: Block) => number[][]): Section {
+  return { kind: b.kind, text: b.text, page: n, positions: position(b) };
+}
+
+async function* pictureSection(img: PageImage, n: number, seen: Set<string>, opts: ParseOptions): AsyncGenerator<Section> {
+  // A logo repeated on every page is one picture, not one per page.
+  seen.add(img.hash);
+  opts.signal?.throwIfAborted();
+  const text = await ocrText(img.png, opts, false);
+  yield {
+    kind: 'image',
+    text,
+    page: n,
+    positions: [[n, r(img.x0), r(img.x1), r(img.top), r(img.bottom)]],
+    image: { data: img.png, mime: 'image/png', width: img.width, height: img.height },
+  };
+}
+
+/** A page without a usable text layer: rendered, then OCR'd paragraph by paragraph; the picture itself without OCR. */
+async function* scannedPage(doc: PDFDocumentProxy, page: PDFPageProxy, n: number, width: number, height: number, opts: ParseOptions): AsyncGenerator<Section> {
+  opts.signal?.throwIfAborted();
+  let rendered: { png: Buffer; scale: number };
+  try {
+    rendered = await renderPage(page, (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory, RENDER_MAX_SIDE);
+  } catch (e) {
+    throw new ParseError(`Corrupt PDF: page ${n} cannot be rendered (${errorMessage(e)})`);
+  }
+  const whole = [[n, 0, r(width), 0, r(height)]];
+  if (opts.ocr !== false && opts.ocrEngine) {
+    const result = await opts.ocrEngine.recognize(rendered.png, opts.signal).catch((e: unknown) => {
+      opts.signal?.throwIfAborted();
+      throw e;
+    });
+    const s = rendered.scale;
+    const paragraphs = result.paragraphs?.length ? result.paragraphs : result.text ? [{ text: result.text, x0: 0, y0: 0, x1: width * s, y1: height * s }] : [];
+    for (const p of paragraphs) {
+      yield { kind: 'text', text: p.text, page: n, positions: [[n, r(p.x0 / s), r(p.x1 / s), r(p.y0 / s), r(p.y1 / s)]], meta: { ocr: '1' } };
+    }
+    if (paragraphs.length) return;
+  }
+  // No OCR (or nothing recognised): the page is kept as a picture so it is still visible in results.
+  yield { kind: 'image', text: '', page: n, positions: whole, image: { data: rendered.png, mime: 'image/png' }, meta: { scan: '1' } };
+}
+
+/** Running header/footer texts, from pages spread over the whole document (every page-range task agrees). */
+async function learnMargins(doc: PDFDocumentProxy, total: number): Promise<Set<string>> {
+  if (total < 2) return new Set();
+  const picks = new Set<number>();
+  const k = Math.min(MARGIN_SAMPLE_PAGES, total);
+  for (let i = 0; i < k; i++) picks.add(1 + Math.round((i * (total - 1)) / Math.max(1, k - 1)));
+  const pages: { lines: ReturnType<typeof toLines>; height: number }[] = [];
+  for (const n of picks) {
+    try {
+      const page = await doc.getPage(n);
+      const [vx0 = 0, vy0 = 0, , vy1 = 0] = page.view;
+      const content = await page.getTextContent();
+      pages.push({ lines: toLines(content.items.filter((i) => 'str' in i) as RawItem[], vy1, vx0), height: vy1 - vy0 });
+      page.cleanup();
+    } catch (e) {
+      throw pdfError(e);
+    }
+  }
+  return repeatingMargins(pages);
 }
 
 function pdfError(e: unknown): Error {
@@ -118,75 +231,6 @@ function pdfError(e: unknown): Error {
   return new ParseError(`Corrupt PDF: ${errorMessage(e)}`);
 }
 
-function round(v: number): number {
+function r(v: number): number {
   return Math.round(v * 100) / 100;
-}
-
-/** Text items → visual lines. Top/bottom are measured from the top of the page, in PDF points. */
-function toLines(items: RawItem[], pageTop: number, pageLeft: number): Line[] {
-  const lines: Line[] = [];
-  let cur: (Line & { baseline: number }) | null = null;
-  let breakNext = false;
-  for (const it of items) {
-    const [, , c = 0, d = 0, x = 0, y = 0] = it.transform;
-    const h = it.height || Math.hypot(c, d) || 1;
-    if (!it.str.trim()) {
-      // Whitespace items carry no geometry worth keeping, but they still separate words and end lines.
-      if (cur && it.str && !cur.text.endsWith(' ')) cur.text += ' ';
-      breakNext ||= it.hasEOL;
-      continue;
-    }
-    const x0 = x - pageLeft;
-    const x1 = x0 + it.width;
-    const sameLine = cur && !breakNext && Math.abs(y - cur.baseline) < 0.5 * Math.max(h, cur.h) && x0 > cur.x0 - h;
-    if (cur && sameLine) {
-      const gap = x0 - cur.x1;
-      if (gap > 0.2 * h && !cur.text.endsWith(' ') && !it.str.startsWith(' ')) cur.text += ' ';
-      cur.text += it.str;
-      cur.x1 = Math.max(cur.x1, x1);
-      cur.top = Math.min(cur.top, pageTop - (y + h));
-      cur.bottom = Math.max(cur.bottom, pageTop - y);
-      cur.h = Math.max(cur.h, h);
-    } else {
-      if (cur) lines.push(cur);
-      cur = { text: it.str, x0, x1, top: pageTop - (y + h), bottom: pageTop - y, h, baseline: y };
-    }
-    breakNext = it.hasEOL;
-  }
-  if (cur) lines.push(cur);
-  return lines.map(({ text, x0, x1, top, bottom, h }) => ({ text: text.trim(), x0, x1, top, bottom, h }));
-}
-
-/** Lines → paragraphs: a new paragraph at a vertical gap, a font-size change, or a jump back up (next column). */
-function toParagraphs(lines: Line[]): Line[] {
-  const out: Line[] = [];
-  let cur: Line | null = null;
-  for (const line of lines) {
-    if (!line.text) continue;
-    if (cur) {
-      const gap = line.top - cur.bottom;
-      const sizeChange = Math.abs(line.h - cur.h) > 0.2 * Math.min(line.h, cur.h);
-      if (gap <= 0.6 * line.h && gap > -0.5 * line.h && !sizeChange) {
-        cur.text = joinLines(cur.text, line.text);
-        cur.x0 = Math.min(cur.x0, line.x0);
-        cur.x1 = Math.max(cur.x1, line.x1);
-        cur.bottom = Math.max(cur.bottom, line.bottom);
-        continue;
-      }
-      out.push(cur);
-    }
-    cur = { ...line };
-  }
-  if (cur) out.push(cur);
-  return out;
-}
-
-const CJK_END = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef]$/u;
-const CJK_START = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef]/u;
-
-function joinLines(a: string, b: string): string {
-  // "exam-" + "ple" was one word broken by the layout.
-  if (/\p{L}-$/u.test(a) && /^\p{Ll}/u.test(b)) return a.slice(0, -1) + b;
-  if (CJK_END.test(a) || CJK_START.test(b)) return a + b;
-  return `${a} ${b}`;
 }

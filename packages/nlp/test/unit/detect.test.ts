@@ -17,7 +17,6 @@ describe('detectFileType', () => {
 
   it('rejects binaries it cannot parse', () => {
     expect(detectFileType(makeZip({ 'a.txt': 'hello' }), 'archive.docx')).toBeNull();
-    expect(detectFileType(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48]), 'a.png')).toBeNull();
     const exe = Buffer.alloc(512);
     exe.write('MZ');
     expect(detectFileType(exe, 'tool.txt')).toBeNull();
