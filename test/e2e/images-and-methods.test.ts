@@ -237,6 +237,37 @@ describe('chunk methods end to end', () => {
   });
 });
 
+describe('parent/child chunks and pictures', () => {
+  test('children are searched, retrieval answers with the parent once; an uploaded picture is one image chunk', async () => {
+    const ds = await api.post('/api/v1/datasets', { name: 'children', parser_config: { chunk_token_num: 512, children_delimiter: '.' } });
+    const datasetId = ds.json.data.id;
+    const parent = 'Zebras graze on the savanna. Penguins swim in cold water. Camels cross the desert.';
+    const photo = await picture(90, 60, '#808080');
+    const up = await api.upload(datasetId, [
+      { name: 'animals.txt', content: parent },
+      { name: 'photo.png', content: photo },
+    ]);
+    const id: Record<string, string> = Object.fromEntries(up.json.data.map((d: any) => [d.name, d.id]));
+    await setMethod(datasetId, id['photo.png']!, 'picture');
+    await api.post(`/api/v1/datasets/${datasetId}/chunks`, { document_ids: Object.values(id) });
+    const parsed = await api.waitParsed(datasetId, Object.values(id), 120_000);
+    expect(parsed.map((d) => d.run)).toEqual(['DONE', 'DONE']);
+
+    const chunks = await chunksOf(datasetId, id['animals.txt']!);
+    expect(chunks.filter((c) => c.available).map((c) => c.content)).toEqual(['Zebras graze on the savanna', 'Penguins swim in cold water', 'Camels cross the desert']);
+    expect(chunks.filter((c) => !c.available).map((c) => c.content)).toEqual([parent]);
+    const r = await api.post('/api/v1/retrieval', { dataset_ids: [datasetId], document_ids: [id['animals.txt']], question: 'penguins swim cold water zebras' });
+    expect(r.json.data.chunks.map((c: any) => c.content)).toEqual([parent]);
+    expect(r.json.data.chunks[0].mom_id).toBe(chunks.find((c) => !c.available).id);
+
+    const [pic] = await chunksOf(datasetId, id['photo.png']!);
+    expect(pic.doc_type_kwd).toBe('image');
+    const got = await download('current', pic.image_id);
+    expect(got.type).toMatch(/^image\//);
+    expect((await sharp(got.body).metadata()).width).toBe(90);
+  });
+});
+
 describe('large PDFs: page-range tasks', () => {
   async function pagesPdf(n: number): Promise<Buffer> {
     const doc = await PDFDocument.create();
