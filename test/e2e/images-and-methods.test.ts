@@ -198,7 +198,8 @@ describe('chunk methods end to end', () => {
       'notapicture.txt': 'Plain text.',
       'good.txt': 'This document has nothing wrong with it.',
     };
-    const up = await api.upload(datasetId, Object.entries(files).map(([name, content]) => ({ name, content })));
+    const broken = (await pdfWithPictures()).subarray(0, 400);
+    const up = await api.upload(datasetId, [...Object.entries(files).map(([name, content]) => ({ name, content })), { name: 'broken.pdf', content: broken }, { name: 'empty.txt', content: '' }]);
     expect(up.json.code).toBe(0);
     const id: Record<string, string> = Object.fromEntries(up.json.data.map((d: any) => [d.name, d.id]));
     await setMethod(datasetId, id['faq.csv']!, 'qa');
@@ -232,6 +233,8 @@ describe('chunk methods end to end', () => {
     expect(fail('keywords.txt')).toContain('[ERROR] auto_keywords = 3 (keyword generation) needs a chat model (LLM), and none is configured for this tenant');
     expect(fail('graph.txt')).toContain("[ERROR] chunk method 'knowledge_graph' (GraphRAG entity and relation extraction) needs a chat model (LLM)");
     expect(fail('notapicture.txt')).toContain("[ERROR] Chunk method 'picture' does not support TXT files; it accepts image");
+    expect(fail('broken.pdf')).toMatch(/\[ERROR\] Corrupt PDF: /);
+    expect(fail('empty.txt')).toContain('[ERROR] File is empty');
     expect(parsed['good.txt'].run).toBe('DONE');
     expect((await chunksOf(datasetId, id['good.txt']!)).map((c) => c.content)).toEqual(['This document has nothing wrong with it.']);
   });
