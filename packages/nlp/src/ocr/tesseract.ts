@@ -67,7 +67,12 @@ export class TesseractOcr implements OcrEngine {
   async recognize(image: Buffer, signal?: AbortSignal): Promise<OcrResult> {
     signal?.throwIfAborted();
     const { png, scale } = await prepare(image);
+    signal?.throwIfAborted();
     const slot = await this.acquire(signal);
+    if (signal?.aborted) {
+      this.release(slot);
+      signal.throwIfAborted();
+    }
     let timer: NodeJS.Timeout | undefined;
     let onAbort: (() => void) | undefined;
     try {

@@ -1,3 +1,4 @@
+import { decode as decodeBmp } from 'bmp-ts';
 import sharp from 'sharp';
 import type { ParseOptions, ParseSource, Section, SectionImage } from '../types.js';
 import { ParseError } from '../types.js';
@@ -31,6 +32,7 @@ export async function* parseImage(source: ParseSource, opts: ParseOptions): Asyn
  * so a decompression bomb is refused cheaply. null = a format browsers and sharp cannot handle (EMF/WMF…).
  */
 export async function toSectionImage(buf: Buffer, what: string): Promise<SectionImage | null> {
+  if (buf.length >= 26 && buf.toString('latin1', 0, 2) === 'BM') return bmpImage(buf, what);
   let meta: sharp.Metadata;
   try {
     meta = await sharp(buf, { limitInputPixels: false }).metadata();
@@ -41,12 +43,7 @@ export async function toSectionImage(buf: Buffer, what: string): Promise<Section
   }
   const w = meta.width ?? 0;
   const h = meta.height ?? 0;
-  if (!w || !h) throw new ParseError(`Corrupt ${what}: image has no dimensions`);
-  if (w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE || w * h > MAX_IMAGE_PIXELS) {
-    throw new ParseError(
-      `${what} rejected: ${w}×${h} pixels exceeds the limit of ${MAX_IMAGE_PIXELS / 1_000_000} megapixels (possible decompression bomb)`,
-    );
-  }
+  checkDimensions(w, h, what);
   const format = meta.format ?? '';
   try {
     const keep = KEEP[format];
@@ -57,6 +54,32 @@ export async function toSectionImage(buf: Buffer, what: string): Promise<Section
     }
     // BMP, TIFF, SVG, HEIF, … → PNG, which every browser shows.
     const data = await sharp(buf, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' }).rotate().png().toBuffer();
+    return { data, mime: 'image/png', width: w, height: h };
+  } catch (e) {
+    throw new ParseError(`Corrupt ${what}: ${errorMessage(e)}`);
+  }
+}
+
+function checkDimensions(w: number, h: number, what: string): void {
+  if (!w || !h) throw new ParseError(`Corrupt ${what}: image has no dimensions`);
+  if (w > MAX_IMAGE_SIDE || h > MAX_IMAGE_SIDE || w * h > MAX_IMAGE_PIXELS) {
+    throw new ParseError(
+      `${what} rejected: ${w}×${h} pixels exceeds the limit of ${MAX_IMAGE_PIXELS / 1_000_000} megapixels (possible decompression bomb)`,
+    );
+  }
+}
+
+/** libvips has no BMP loader: dimensions from the header first, then bmp-ts decodes, sharp writes PNG. */
+async function bmpImage(buf: Buffer, what: string): Promise<SectionImage> {
+  const w = Math.abs(buf.readInt32LE(18));
+  const h = Math.abs(buf.readInt32LE(22));
+  checkDimensions(w, h, what);
+  try {
+    const bmp = decodeBmp(buf, { toRGBA: true });
+    const data = await sharp(bmp.data, { raw: { width: bmp.width, height: Math.abs(bmp.height), channels: 4 } })
+      .removeAlpha()
+      .png()
+      .toBuffer();
     return { data, mime: 'image/png', width: w, height: h };
   } catch (e) {
     throw new ParseError(`Corrupt ${what}: ${errorMessage(e)}`);

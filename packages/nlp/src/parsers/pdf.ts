@@ -34,7 +34,7 @@ const MARGIN_SAMPLE_PAGES = 12;
 /** A page with less text than this that is mostly one picture is a scan (maybe with a stamp or page number). */
 const SCAN_TEXT_CHARS = 50;
 /** Longest side of a page rendered for OCR, in pixels. */
-const RENDER_MAX_SIDE = 3000;
+const RENDER_MAX_SIDE = 2400;
 /** pdfjs keeps fonts and images of visited pages; freeing them every so often bounds memory on long PDFs. */
 const CLEANUP_EVERY = 25;
 
@@ -142,7 +142,9 @@ async function* pageSections(
   const scanned =
     !text.trim() || isGarbled(text) || (text.replace(/\s/g, '').length < SCAN_TEXT_CHARS && images.some((i) => i.coverage > 0.5));
   if (scanned) {
-    yield* scannedPage(doc, page, n, width, height, opts);
+    // A plain scan is one picture filling the page: OCR its pixels directly instead of rendering the page.
+    const only = images.length === 1 && images[0]!.coverage >= 0.85 && !isGarbled(text) ? images[0]! : undefined;
+    yield* scannedPage(doc, page, n, width, height, only, opts);
     return;
   }
   const kept = lines.filter((l) => !(inMargin(l, height) && (margins.has(marginKey(l.text)) || (doc.numPages > 1 && isPageNumber(l.text)))));
@@ -177,13 +179,27 @@ async function* pictureSection(img: PageImage, n: number, seen: Set<string>, opt
 }
 
 /** A page without a usable text layer: rendered, then OCR'd paragraph by paragraph; the picture itself without OCR. */
-async function* scannedPage(doc: PDFDocumentProxy, page: PDFPageProxy, n: number, width: number, height: number, opts: ParseOptions): AsyncGenerator<Section> {
+async function* scannedPage(
+  doc: PDFDocumentProxy,
+  page: PDFPageProxy,
+  n: number,
+  width: number,
+  height: number,
+  scan: PageImage | undefined,
+  opts: ParseOptions,
+): AsyncGenerator<Section> {
   opts.signal?.throwIfAborted();
-  let rendered: { png: Buffer; scale: number };
-  try {
-    rendered = await renderPage(page, (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory, RENDER_MAX_SIDE);
-  } catch (e) {
-    throw new ParseError(`Corrupt PDF: page ${n} cannot be rendered (${errorMessage(e)})`);
+  // Pixels → points: x = ox + px / sx, top = oy + py / sy.
+  let rendered: { png: Buffer; sx: number; sy: number; ox: number; oy: number };
+  if (scan) {
+    rendered = { png: scan.png, sx: scan.width / (scan.x1 - scan.x0), sy: scan.height / (scan.bottom - scan.top), ox: scan.x0, oy: scan.top };
+  } else {
+    try {
+      const { png, scale } = await renderPage(page, (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory, RENDER_MAX_SIDE);
+      rendered = { png, sx: scale, sy: scale, ox: 0, oy: 0 };
+    } catch (e) {
+      throw new ParseError(`Corrupt PDF: page ${n} cannot be rendered (${errorMessage(e)})`);
+    }
   }
   const whole = [[n, 0, r(width), 0, r(height)]];
   if (opts.ocr !== false && opts.ocrEngine) {
@@ -191,10 +207,11 @@ async function* scannedPage(doc: PDFDocumentProxy, page: PDFPageProxy, n: number
       opts.signal?.throwIfAborted();
       throw e;
     });
-    const s = rendered.scale;
-    const paragraphs = result.paragraphs?.length ? result.paragraphs : result.text ? [{ text: result.text, x0: 0, y0: 0, x1: width * s, y1: height * s }] : [];
+    const { sx, sy, ox, oy } = rendered;
+    const paragraphs = result.paragraphs?.length ? result.paragraphs : result.text ? [{ text: result.text, x0: 0, y0: 0, x1: width * sx, y1: height * sy }] : [];
     for (const p of paragraphs) {
-      yield { kind: 'text', text: p.text, page: n, positions: [[n, r(p.x0 / s), r(p.x1 / s), r(p.y0 / s), r(p.y1 / s)]], meta: { ocr: '1' } };
+      const box = [n, r(ox + p.x0 / sx), r(ox + p.x1 / sx), r(oy + p.y0 / sy), r(oy + p.y1 / sy)];
+      yield { kind: 'text', text: p.text, page: n, positions: [box], meta: { ocr: '1' } };
     }
     if (paragraphs.length) return;
   }

@@ -42,10 +42,16 @@ describe('PDF parser', () => {
     await expect(collect({ [Symbol.asyncIterator]: () => it })).rejects.toMatchObject({ name: 'AbortError' });
   });
 
-  it('reports a PDF without a text layer', async () => {
-    const err = await failure(parseDocument(memorySource(makePdf(['0 0 100 100 re f']), 'scan.pdf'), 'pdf', OPTS));
+  it('keeps a page without a text layer as a picture when there is no OCR engine', async () => {
+    const sections = await collect(parseDocument(memorySource(makePdf(['0 0 100 100 re f']), 'scan.pdf'), 'pdf', OPTS));
+    expect(sections).toHaveLength(1);
+    expect(sections[0]).toMatchObject({ kind: 'image', text: '', page: 1, positions: [[1, 0, 612, 0, 792]], meta: { scan: '1' } });
+  });
+
+  it('reports a PDF with no pages', async () => {
+    const err = await failure(parseDocument(memorySource(makePdf([]), 'empty.pdf'), 'pdf', OPTS));
     expect(err).toBeInstanceOf(ParseError);
-    expect(err.message).toBe('PDF has no text layer (scanned?); OCR is not available yet');
+    expect(err.message).toBe('PDF has no text or pictures');
   });
 
   it('reports a password-protected PDF', async () => {
