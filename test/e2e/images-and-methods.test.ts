@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Document, ImageRun, Packer, Paragraph, HeadingLevel } from 'docx';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import PptxGenJS from 'pptxgenjs';
 import sharp from 'sharp';
 import { RagflowHttp, startStack, type Stack } from '@ragnest/testkit';
 
@@ -268,6 +269,66 @@ describe('parent/child chunks and pictures', () => {
     const got = await download('current', pic.image_id);
     expect(got.type).toMatch(/^image\//);
     expect((await sharp(got.body).metadata()).width).toBe(90);
+  });
+});
+
+describe('presentation and email', () => {
+  test('a deck gives one chunk per slide with its picture; an e-mail gives headers+body and its attachment', async () => {
+    const ds = await api.post('/api/v1/datasets', { name: 'slides' });
+    const datasetId = ds.json.data.id;
+    const deck = new PptxGenJS();
+    const s1 = deck.addSlide();
+    s1.addText('Quarterly results', { x: 1, y: 1, w: 8, h: 1 });
+    s1.addNotes('Mention the new office');
+    s1.addImage({ data: `image/png;base64,${(await picture(64, 48, '#ff0000')).toString('base64')}`, x: 1, y: 3, w: 1, h: 1 });
+    deck.addSlide().addText('Next steps', { x: 1, y: 1, w: 8, h: 1 });
+    const pptx = (await deck.write({ outputType: 'nodebuffer' })) as Buffer;
+    const eml = [
+      'From: ann@example.com',
+      'To: bob@example.com',
+      'Subject: Weekly report',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Hi Bob, the report is attached.',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Disposition: attachment; filename="notes.txt"',
+      '',
+      'Attachment text about the warehouse.',
+      '--b1--',
+      '',
+    ].join('\r\n');
+    const up = await api.upload(datasetId, [
+      { name: 'deck.pptx', content: pptx },
+      { name: 'mail.eml', content: eml },
+    ]);
+    const id: Record<string, string> = Object.fromEntries(up.json.data.map((d: any) => [d.name, d.id]));
+    await setMethod(datasetId, id['deck.pptx']!, 'presentation');
+    await setMethod(datasetId, id['mail.eml']!, 'email');
+    await api.post(`/api/v1/datasets/${datasetId}/chunks`, { document_ids: Object.values(id) });
+    const parsed = await api.waitParsed(datasetId, Object.values(id), 120_000);
+    expect(parsed.map((d) => [d.name, d.run])).toEqual([
+      ['deck.pptx', 'DONE'],
+      ['mail.eml', 'DONE'],
+    ]);
+
+    const slides = await chunksOf(datasetId, id['deck.pptx']!);
+    expect(slides.map((c) => [c.content, c.doc_type_kwd, c.positions])).toEqual([
+      ['Quarterly results\nNotes: Mention the new office', 'image', [[1, 0, 0, 0, 0]]],
+      ['Next steps', 'text', [[2, 0, 0, 0, 0]]],
+    ]);
+    const img = await download('classic', slides[0].image_id);
+    expect([img.status, img.type]).toEqual([200, 'image/png']);
+    expect((await sharp(img.body).metadata()).width).toBe(64);
+
+    const mail = (await chunksOf(datasetId, id['mail.eml']!)).map((c) => c.content);
+    expect(mail).toHaveLength(2);
+    expect(mail[0]).toMatch(/From: .*ann@example\.com[\s\S]*Subject: Weekly report[\s\S]*Hi Bob, the report is attached\./);
+    expect(mail[1]).toBe('Attachment text about the warehouse.');
   });
 });
 
