@@ -40,11 +40,12 @@ export function llmFeatureRefusal(chunkMethod: string, parserConfig: unknown): s
   const qs = positiveInt(pc.auto_questions);
   if (qs) wanted.push(`auto_questions = ${qs} (question generation)`);
   if (!wanted.length) return null;
-  return (
-    `${wanted.join(' and ')} needs a chat model (LLM), and none is configured for this tenant. ` +
-    `Set ${[kw ? 'auto_keywords' : '', qs ? 'auto_questions' : ''].filter(Boolean).join(' and ') || 'another chunk method'}` +
-    `${kw || qs ? ' to 0' : ''} and parse again.`
-  );
+  const fixes = [
+    ...(chunkMethod === 'knowledge_graph' ? ['choose another chunk method'] : []),
+    ...(kw || qs ? [`set ${[kw ? 'auto_keywords' : '', qs ? 'auto_questions' : ''].filter(Boolean).join(' and ')} to 0`] : []),
+  ];
+  const fix = fixes.join(' and ');
+  return `${wanted.join(' and ')} needs a chat model (LLM), and none is configured for this tenant. ${fix[0]!.toUpperCase()}${fix.slice(1)} and parse again.`;
 }
 
 /**

@@ -47,7 +47,10 @@ describe('parser_config → options', () => {
     expect(llmFeatureRefusal('naive', { auto_keywords: 0, auto_questions: 0 })).toBeNull();
     expect(llmFeatureRefusal('naive', { auto_keywords: 3 })).toMatch(/^auto_keywords = 3 \(keyword generation\) needs a chat model \(LLM\).*Set auto_keywords to 0/);
     expect(llmFeatureRefusal('naive', { auto_questions: 2 })).toMatch(/auto_questions = 2/);
-    expect(llmFeatureRefusal('knowledge_graph', {})).toMatch(/chunk method 'knowledge_graph'.*needs a chat model/);
+    expect(llmFeatureRefusal('knowledge_graph', {})).toBe(
+      "chunk method 'knowledge_graph' (GraphRAG entity and relation extraction) needs a chat model (LLM), and none is configured for this tenant. Choose another chunk method and parse again.",
+    );
+    expect(llmFeatureRefusal('naive', { auto_keywords: 1, auto_questions: 2 })).toMatch(/Set auto_keywords and auto_questions to 0 and parse again\.$/);
     expect(llmFeatureNotice({ raptor: { use_raptor: true }, graphrag: { use_graphrag: false } })).toMatch(/^RAPTOR \(parser_config.raptor.use_raptor\) not run/);
     expect(llmFeatureNotice({ raptor: { use_raptor: false } })).toBeNull();
   });
