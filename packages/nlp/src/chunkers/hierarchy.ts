@@ -36,12 +36,12 @@ export const BOOK_RULES: HeadingRule[] = [
 ];
 
 /** Numbered headings: "3 Method", "3.2 Training", "IV. RESULTS" — only on short lines without sentence punctuation. */
-const NUMBERED = /^((?:\d{1,2})(?:\.\d{1,2}){0,3})\.?\s+\S/u;
+const NUMBERED = /^((?:\d{1,2})(?:\.\d{1,2}){0,3})\.?\s+[\p{Lu}\p{Script=Han}]/u;
 const ROMAN = /^(?:[IVX]{1,5})\.\s+[A-Z]/u;
 const SENTENCE_END = /[.。;；,，:：!?！？]$/u;
 
 function numberedLevel(line: string): number | null {
-  if (line.length > 80 || SENTENCE_END.test(line)) return null;
+  if (line.length > 80 || SENTENCE_END.test(line) || line.split(/\s+/).length > 12) return null;
   const m = NUMBERED.exec(line);
   if (m) return 1 + m[1]!.split('.').length;
   return ROMAN.test(line) ? 2 : null;

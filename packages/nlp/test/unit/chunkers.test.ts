@@ -227,6 +227,14 @@ describe('book', () => {
   });
 });
 
+describe('numbered headings', () => {
+  it('are short capitalised lines, not sentences that start with a number', async () => {
+    const out = await run('manual', [text('2 Installation\n12 apples were sold on Monday\n3 Usage\nRun it.')], ctx('txt'));
+    // "12 apples…" stays body text of section 2; sections 2 and 3 are separate top-level sections
+    expect(out.map((d) => d.content)).toEqual(['2 Installation\n12 apples were sold on Monday', '3 Usage\nRun it.']);
+  });
+});
+
 describe('manual', () => {
   it('follows the parser heading hierarchy and keeps tables as table chunks under their path', async () => {
     const out = await run(
