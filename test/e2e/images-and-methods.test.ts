@@ -218,7 +218,11 @@ describe('chunk methods end to end', () => {
       'Question: What is RagNest?\tAnswer: A RAG server.',
       'Question: Does it speak RAGFlow?\tAnswer: Yes.',
     ]);
-    expect((await chunksOf(datasetId, id['people.csv']!)).map((c) => c.content)).toEqual(['name: Ann\nage: 34', 'name: Bob\nage: 7']);
+    const people = await chunksOf(datasetId, id['people.csv']!);
+    expect(people.map((c) => c.content)).toEqual(['name: Ann\nage: 34', 'name: Bob\nage: 7']);
+    // the typed columns are stored with the row (RAGFlow's <column>_<type> fields)
+    const one = await api.get(`/api/v1/datasets/${datasetId}/documents/${id['people.csv']}/chunks/${people[1].id}`);
+    expect(one.json.data).toMatchObject({ id: people[1].id, name_tks: 'Bob', age_long: 7 });
     // the whole text as written, one chunk
     expect((await chunksOf(datasetId, id['whole.txt']!)).map((c) => c.content)).toEqual([files['whole.txt']]);
     expect((await chunksOf(datasetId, id['law.txt']!)).map((c) => c.content)).toEqual([

@@ -96,7 +96,8 @@ export class ChunksService {
     const doc = await this.ownedDoc(tenantId, datasetId, documentId);
     const c = await this.db.chunk.findFirst({ where: { id: chunkId, documentId } });
     if (!c) throw dataError(`Chunk not found: ${datasetId}/${chunkId}`);
-    return chunkListView(c, doc.name);
+    // RAGFlow's single-chunk route returns the stored fields, the table method's typed columns included
+    return { ...(c.fields as Record<string, unknown>), ...chunkListView(c, doc.name), mom_id: c.momId };
   }
 
   /**
