@@ -94,8 +94,11 @@ export function detectFileType(head: Buffer, fileName: string): DetectedType | n
     if (inside === 'xls') return BINARY.xls!;
     // Office wraps a password-protected .docx/.xlsx/.pptx in a compound file; its parser reports the password.
     if (inside === 'encrypted') return BINARY[['docx', 'xlsx', 'pptx'].includes(ext) ? ext : 'xlsx']!;
-    // Word/PowerPoint 97-2003 binaries are not supported; the directory may lie past the head, so trust .xls.
-    return inside === 'unknown' && (ext === 'xls' || ext === 'xlt') ? BINARY.xls! : null;
+    if (inside !== 'unknown') return null; // Word/PowerPoint 97-2003 binaries are not supported
+    // The directory may lie past the head: the name decides, and the parser reads the whole file to tell
+    // an encrypted OOXML package (reported as password-protected) from a legacy binary.
+    if (ext === 'xls' || ext === 'xlt') return BINARY.xls!;
+    return ['docx', 'xlsx', 'pptx'].includes(ext) ? BINARY[ext]! : null;
   }
 
   const encoding = detectEncoding(head);

@@ -40,7 +40,8 @@ export interface Section {
   positions?: number[][]; // RAGFlow positions: [page(1-based), x0, x1, top, bottom]
   page?: number; // 1-based page/slide/sheet index where meaningful
   image?: SectionImage; // kind 'image' (and optionally a table/figure crop)
-  /** structural labels used by chunk methods: e.g. { sheet: 'Sheet1' }, { slide: '3' }, { part: 'header'|'body'|'attachment', filename } , { list: 'bullet'|'ordered' }, { notes: '1' } */
+  /** structural labels used by chunk methods: e.g. { sheet: 'Sheet1' }, { slide: '3' }, { part: 'header'|'body'|'attachment', filename } , { list: 'bullet'|'ordered' }, { notes: '1' },
+   *  PDF: { ocr: '1' } text recognised on a page without a text layer, { scan: '1' } such a page kept as a picture */
   meta?: Record<string, string>;
   /** spreadsheet rows: header names and typed cell values for the `table` chunk method */
   row?: { header: string[]; cells: (string | number | boolean | null)[] };

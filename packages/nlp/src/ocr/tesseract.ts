@@ -31,8 +31,8 @@ function languageFile(lang: OcrLanguage): string {
   return join(VENDORED_DIR, `${lang}.traineddata.gz`);
 }
 
-/** Largest image handed to Tesseract; bigger ones are scaled down (memory and time grow with pixels). */
-const MAX_OCR_PIXELS = 16_000_000;
+/** Largest image handed to Tesseract (a letter page at 300 dpi); bigger ones are scaled down (memory and time grow with pixels). */
+const MAX_OCR_PIXELS = 9_000_000;
 /** Small images (screenshots of a line or two) are scaled up: Tesseract wants text ≥ ~20 px high. */
 const MIN_OCR_SIDE = 1000;
 
@@ -225,12 +225,14 @@ async function prepare(image: Buffer): Promise<{ png: Buffer; scale: number }> {
 
 const CJK = '\\p{Script=Han}\\u3000-\\u303f\\uff00-\\uffef';
 const CJK_GAP = new RegExp(`(?<=[${CJK}]) +(?=[${CJK}])`, 'gu');
+// "测试 : 人工" → "测试:人工": ASCII punctuation read between CJK characters gets no spaces either.
+const CJK_PUNCT_GAP = new RegExp(`(?<=[${CJK}]) *([:;,.!?]) *(?=[${CJK}])`, 'gu');
 
 /** Tesseract separates CJK characters with spaces and leaves blank lines; readers expect neither. */
 function tidy(text: string): string {
   return text
     .split('\n')
-    .map((l) => l.replace(CJK_GAP, '').replace(/[ \t]+/g, ' ').trim())
+    .map((l) => l.replace(CJK_GAP, '').replace(CJK_PUNCT_GAP, '$1').replace(/[ \t]+/g, ' ').trim())
     .filter(Boolean)
     .join('\n');
 }

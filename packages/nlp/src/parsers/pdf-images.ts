@@ -69,7 +69,8 @@ export async function pageImages(page: PDFPageProxy, pdfjs: Pdfjs, ops: Awaited<
       const bottom = vy1 - Math.min(...ys);
       if (x1 - x0 < MIN_PAINTED_PT || bottom - top < MIN_PAINTED_PT) continue;
       const img = fn === OPS.paintInlineImageXObject ? (args[0] as DecodedImage) : await objectOf(page, args[0] as string);
-      const png = img ? await toPng(img) : null;
+      // One undecodable picture costs only itself, never the page.
+      const png = img ? await toPng(img).catch(() => null) : null;
       if (!png) continue;
       const coverage = Math.min(1, ((Math.min(x1, pageW) - Math.max(x0, 0)) * (Math.min(bottom, pageH) - Math.max(top, 0))) / (pageW * pageH));
       out.push({ ...png, x0, x1, top, bottom, coverage: Math.max(0, coverage) });

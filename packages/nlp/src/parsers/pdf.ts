@@ -51,6 +51,8 @@ async function openPdf(buf: Buffer, pdfjs: Pdfjs) {
     useWorkerFetch: false,
     isOffscreenCanvasSupported: false,
     isImageDecoderSupported: false,
+    // Pictures above this are not decoded at all (a 600-dpi letter scan is 34 MP); bounds memory per page.
+    maxImageSize: 40_000_000,
     verbosity: 0,
   });
 }

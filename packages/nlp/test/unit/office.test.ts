@@ -2,6 +2,7 @@ import * as XLSX from '@e965/xlsx';
 import { AlignmentType, Document, HeadingLevel, ImageRun, LevelFormat, Packer, Paragraph, Table, TableCell, TableRow, TextRun } from 'docx';
 import PptxGenJS from 'pptxgenjs';
 import sharp from 'sharp';
+import { detectFileType } from '../../src/detect.js';
 import { parseDocument } from '../../src/parsers/index.js';
 import type { Section } from '../../src/types.js';
 import { collect, memorySource, OPTS } from './fixtures.js';
@@ -86,11 +87,13 @@ describe('spreadsheet parsers', () => {
 
   it('reads every sheet of an XLSX as typed rows', async () => {
     const buf = XLSX.write(workbook(), { type: 'buffer', bookType: 'xlsx' }) as Buffer;
+    expect(detectFileType(buf, 'export')).toMatchObject({ kind: 'xlsx', docType: 'doc' });
     expect(await collect(parseDocument(memorySource(buf, 'a.xlsx'), 'xlsx', OPTS))).toEqual(expected);
   });
 
   it('reads an Excel 97-2003 XLS the same way', async () => {
     const buf = XLSX.write(workbook(), { type: 'buffer', bookType: 'biff8' }) as Buffer;
+    expect(detectFileType(buf, 'export.dat')).toEqual({ kind: 'xls', mime: 'application/vnd.ms-excel', docType: 'doc' });
     expect(await collect(parseDocument(memorySource(buf, 'a.xls'), 'xls', OPTS))).toEqual(expected);
   });
 

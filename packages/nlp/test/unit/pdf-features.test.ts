@@ -114,3 +114,32 @@ describe('PDF parser features', () => {
     expect((await sharp(sections[0]!.image!.data).metadata()).format).toBe('png');
   });
 });
+
+describe('PDF layout heuristics', () => {
+  it('tells page numbers, garbled text and repeating margins apart from content', async () => {
+    const { isGarbled, isPageNumber, repeatingMargins, toBlocks, toLines } = await import('../../src/parsers/pdf-layout.js');
+    for (const t of ['3', '- 12 -', 'Page 4 of 10', '第 3 页', '第3页 共10页', '7/20']) expect(isPageNumber(t)).toBe(true);
+    for (const t of ['Chapter 3', '3 apples', 'Page three']) expect(isPageNumber(t)).toBe(false);
+    expect(isGarbled('\ue001\ue002\ue003\ue004\ue005\ue006\ue007\ue008\ue009\ue00a abc')).toBe(true);
+    expect(isGarbled('A perfectly normal sentence with 数字 and 中文.')).toBe(false);
+
+    const line = (text: string, top: number) => ({ text, x0: 72, x1: 300, top, bottom: top + 10, h: 10, cells: [{ text, x0: 72, x1: 300 }] });
+    const pages = [1, 2, 3].map((n) => ({ height: 792, lines: [line('Handbook v2', 20), line(`Body ${n}`, 300), line(`Section ${n} notes`, 760)] }));
+    // The header repeats on every page; the footers differ only in their digits, so they repeat too; the body does not.
+    expect([...repeatingMargins(pages)].sort()).toEqual(['handbookv#', 'section#notes']);
+
+    // Two-column prose set line by line (long cells) is not a table.
+    const item = (str: string, x: number, y: number) => ({ str, transform: [10, 0, 0, 10, x, y], width: str.length * 5, height: 10, hasEOL: false });
+    const prose = toLines(
+      [
+        item('This is a long sentence in the left column of the page, well over sixty characters long.', 50, 700),
+        item('And this is the right column, equally long and equally full of ordinary running text here.', 320, 700),
+        item('The left column goes on with another long line of prose that is not tabular data at all.', 50, 688),
+        item('The right column also continues with more prose that should never become table cells.', 320, 688),
+      ],
+      792,
+      0,
+    );
+    expect(toBlocks(prose).map((b) => b.kind)).toEqual(['text']);
+  });
+});
