@@ -1,4 +1,5 @@
-import { chunkDocument, chunkMethodOptions, llmFeatureNotice, llmFeatureRefusal, pageRanges, taskPageSize } from '../../src/chunkers/index.js';
+import { IMPLEMENTED_CHUNK_METHODS } from '@ragnest/contracts';
+import { CHUNK_METHOD_IMPLEMENTATIONS, chunkDocument, chunkMethodOptions, llmFeatureNotice, llmFeatureRefusal, pageRanges, taskPageSize } from '../../src/chunkers/index.js';
 import { inferColumnType, typedValue, fieldName } from '../../src/chunkers/table.js';
 import type { ChunkContext } from '../../src/chunkers/types.js';
 import type { ChunkDraft, FileKind, Section, SectionImage } from '../../src/types.js';
@@ -341,4 +342,8 @@ describe('email', () => {
 
 it('refuses unknown chunk methods by name', async () => {
   expect((await failure('resume', [text('x')], ctx('txt'))).message).toMatch(/^Chunk method 'resume' is not supported by this server/);
+});
+
+it('the contracts list of implemented methods is exactly what this package runs', () => {
+  expect([...IMPLEMENTED_CHUNK_METHODS].sort()).toEqual(Object.keys(CHUNK_METHOD_IMPLEMENTATIONS).sort());
 });
