@@ -22,6 +22,8 @@ import { RetrievalController } from './retrieval/retrieval.controller.js';
 import { RetrievalService } from './retrieval/retrieval.service.js';
 import { RetrievalGateway, SEARCH_KIND } from './retrieval/retrieval.gateway.js';
 import { HealthController } from './health/health.controller.js';
+import { ClassicImagesController, ImagesController } from './images/images.controller.js';
+import { ImagesService } from './images/images.service.js';
 
 /** With API_KEY set, the default tenant owning that key exists before the first request. */
 @Injectable()
@@ -40,7 +42,7 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [RuntimeModule.forRoot(config), InfraModule],
-      controllers: [HealthController, AccountsController, DatasetsController, DocumentsController, ChunksController, RetrievalController],
+      controllers: [HealthController, AccountsController, DatasetsController, DocumentsController, ChunksController, RetrievalController, ClassicImagesController, ImagesController],
       providers: [
         { provide: SEARCH_KIND, useValue: config.elasticsearch ? 'elasticsearch' : 'embedded' },
         AuthService,
@@ -54,6 +56,7 @@ export class ApiModule implements NestModule {
         UploadService,
         ParseService,
         ChunksService,
+        ImagesService,
         RetrievalGateway,
         RetrievalService,
         DefaultTenant,

@@ -4,6 +4,7 @@ import { InfraModule, RuntimeModule } from '@ragnest/runtime';
 import { Queues } from '@ragnest/contracts';
 import { ParseTaskHandler } from './parse/parse-task.handler.js';
 import { ParseTaskService } from './parse/parse-task.service.js';
+import { OcrEngine } from './parse/ocr-engine.js';
 import { ReconcilerService } from './reconcile/reconciler.service.js';
 
 @Module({})
@@ -17,7 +18,7 @@ export class IngestModule {
         }),
         InfraModule,
       ],
-      providers: [ParseTaskService, ParseTaskHandler, ReconcilerService],
+      providers: [OcrEngine, ParseTaskService, ParseTaskHandler, ReconcilerService],
     };
   }
 }

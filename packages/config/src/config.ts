@@ -24,7 +24,7 @@ export interface AppConfig {
     timeoutMs: number;
   };
   upload: { maxFileBytes: number; maxFiles: number };
-  parse: { maxInMemoryBytes: number };
+  parse: { maxInMemoryBytes: number; ocrConcurrency: number };
   workers: {
     ingestConcurrency: number;
     embedConcurrency: number;
@@ -104,7 +104,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       timeoutMs: e.EMBEDDING_TIMEOUT_MS,
     },
     upload: { maxFileBytes: e.UPLOAD_MAX_FILE_BYTES, maxFiles: e.UPLOAD_MAX_FILES },
-    parse: { maxInMemoryBytes: e.PARSE_MAX_IN_MEMORY_BYTES },
+    parse: { maxInMemoryBytes: e.PARSE_MAX_IN_MEMORY_BYTES, ocrConcurrency: e.OCR_CONCURRENCY },
     workers: {
       ingestConcurrency: e.INGEST_CONCURRENCY,
       embedConcurrency: e.EMBED_CONCURRENCY,

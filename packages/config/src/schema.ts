@@ -60,6 +60,8 @@ export const envSchema = z.object({
   PARSE_MAX_IN_MEMORY_BYTES: int(256 * 1024 * 1024, 1),
 
   INGEST_CONCURRENCY: int(2, 1),
+  /** OCR recognitions at once per ingest-worker, shared by all its parse jobs (each slot holds ~100 MB) */
+  OCR_CONCURRENCY: int(1, 1),
   EMBED_CONCURRENCY: int(2, 1),
   INDEX_CONCURRENCY: int(1, 1),
   /** BullMQ lock: a job whose worker died is taken over after about this long */

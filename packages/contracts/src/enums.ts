@@ -38,6 +38,8 @@ export const DOCUMENT_CHUNK_METHODS = [
 ] as const;
 
 /** Chunk methods this build can run; the others are refused at parse time with a clear message. */
-export const IMPLEMENTED_CHUNK_METHODS: readonly string[] = ['naive'];
+export const IMPLEMENTED_CHUNK_METHODS: readonly string[] = [
+  'naive', 'qa', 'table', 'paper', 'book', 'laws', 'manual', 'presentation', 'picture', 'one', 'email',
+];
 
 export const BUILTIN_EMBEDDING_MODEL = 'ragnest-hashing-v1@Builtin';

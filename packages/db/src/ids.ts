@@ -26,3 +26,14 @@ export function newApiKey(): string {
 export function newBetaToken(): string {
   return randomBytes(24).toString('base64url').slice(0, 32);
 }
+
+/** RAGFlow image id of a chunk's picture: "<dataset_id>-<chunk_id>". */
+export function imageIdFor(datasetId: string, chunkId: string): string {
+  return `${datasetId}-${chunkId}`;
+}
+
+/** Splits an image id at its first hyphen (RAGFlow); null when it cannot be one of ours. */
+export function parseImageId(imageId: string): { datasetId: string; chunkId: string } | null {
+  const m = /^([0-9a-f]{32})-([0-9a-f]{16})$/.exec(imageId);
+  return m ? { datasetId: m[1]!, chunkId: m[2]! } : null;
+}

@@ -75,11 +75,18 @@ export class NaiveChunker {
       }
       return out;
     }
+    if (section.kind === 'image' && section.image) {
+      // A figure is a chunk of its own (doc_type image) in reading order; pending headings stay for the text after it.
+      this.closeCurrent(out);
+      const content = section.text.trim();
+      out.push({ content, tokenCount: countTokens(content), positions: section.positions ?? [], docType: 'image', image: section.image });
+      return out;
+    }
     if (section.kind === 'table') {
       this.closeCurrent(out);
       const content = [...this.takeTitles(), section.text].join('\n');
       const positions = mergePositions([], [...this.takeTitlePositions(), ...(section.positions ?? [])]);
-      if (content.trim()) out.push({ content, tokenCount: countTokens(content), positions, docType: 'table' });
+      if (content.trim()) out.push({ content, tokenCount: countTokens(content), positions, docType: 'table', ...(section.image ? { image: section.image } : {}) });
       return out;
     }
     for (const piece of this.split(section.text)) {

@@ -17,4 +17,18 @@ export { markdownToSections } from './parsers/markdown.js';
 export { htmlToSections } from './parsers/html.js';
 export { splitJson } from './parsers/json.js';
 export { NaiveChunker, chunkSections, parseDelimiter } from './chunker.js';
+export {
+  CHUNK_METHOD_IMPLEMENTATIONS,
+  chunkDocument,
+  chunkMethodOptions,
+  llmFeatureNotice,
+  llmFeatureRefusal,
+  pageRanges,
+  taskPageSize,
+  inferColumnType,
+  fieldName,
+  type ChunkContext,
+  type ChunkMethod,
+  type ChunkMethodOptions,
+} from './chunkers/index.js';
 export { TesseractOcr, type TesseractOcrOptions, type OcrLanguage } from './ocr/tesseract.js';

@@ -98,8 +98,18 @@ export interface ChunkDraft {
   content: string;
   tokenCount: number;
   positions: number[][];
-  /** '' for text, 'table' for tables */
-  docType: '' | 'table';
+  /** '' for text, 'table' for tables, 'image' for pictures (RAGFlow doc_type_kwd) */
+  docType: '' | 'table' | 'image';
+  /** the picture stored for the chunk (image chunks, slides, table/figure crops); served by the image routes */
+  image?: SectionImage;
+  /** text analysed for full-text search when it is not the content (qa: only the question, as in RAGFlow) */
+  tokenText?: string;
+  /** keywords set by the chunk method (paper: the abstract) */
+  importantKeywords?: string[];
+  /** parent/child chunking: the parent chunk's text; retrieval answers with it when this child matches */
+  parentContent?: string;
+  /** table method: the row's typed values by field name (RAGFlow's <column>_long/_flt/_dt/_kwd/_tks) */
+  fields?: Record<string, string | number | boolean | null>;
 }
 
 /** Permanent parse failure (corrupt/unsupported file): not retried; message is shown to users. */

@@ -9,3 +9,4 @@ export {
   type ObjectStorageConfig,
   type S3Config,
 } from './factory.js';
+export { chunkImageKey, documentImagesPrefix, generationImagesPrefix } from './object-keys.js';

@@ -96,7 +96,8 @@ export class ChunksService {
     const doc = await this.ownedDoc(tenantId, datasetId, documentId);
     const c = await this.db.chunk.findFirst({ where: { id: chunkId, documentId } });
     if (!c) throw dataError(`Chunk not found: ${datasetId}/${chunkId}`);
-    return chunkListView(c, doc.name);
+    // RAGFlow's single-chunk route returns the stored fields, the table method's typed columns included
+    return { ...(c.fields as Record<string, unknown>), ...chunkListView(c, doc.name), mom_id: c.momId };
   }
 
   /**
@@ -114,16 +115,22 @@ export class ChunksService {
     const ids = (raw as string[] | null | undefined) ?? [];
     if (ids.length === 0) {
       if (current && body.delete_all !== true) return undefined;
-      const all = await this.db.chunk.findMany({ where: { documentId }, select: { id: true } });
+      const all = await this.db.chunk.findMany({ where: { documentId }, select: { id: true, datasetId: true, documentId: true, generation: true, imageId: true } });
       await this.db.chunk.deleteMany({ where: { documentId } });
       await this.indexSync.afterChunksDeleted(tenantId, all.map((c) => c.id));
+      await this.indexSync.afterChunkImagesDeleted(all.filter((c) => c.imageId));
       await this.recount(documentId);
       return undefined;
     }
     const unique = [...new Set(ids)];
     const dups = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+    const pictures = await this.db.chunk.findMany({
+      where: { documentId, id: { in: unique }, imageId: { not: '' } },
+      select: { id: true, datasetId: true, documentId: true, generation: true },
+    });
     const { count } = await this.db.chunk.deleteMany({ where: { documentId, id: { in: unique } } });
     await this.indexSync.afterChunksDeleted(tenantId, unique);
+    await this.indexSync.afterChunkImagesDeleted(pictures);
     await this.recount(documentId);
     if (count !== unique.length) throw dataError(`rm_chunk deleted chunks ${count}, expect ${unique.length}`);
     if (dups.length) return { success_count: count, errors: dups.map((d) => `Duplicate chunk ids: ${d}`) };

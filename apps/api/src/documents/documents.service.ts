@@ -141,7 +141,7 @@ export class DocumentsService {
         this.db.parseTask.updateMany({ where: { documentId, state: { in: ['QUEUED', 'RUNNING'] } }, data: { state: 'CANCEL' } }),
         this.db.document.update({ where: { id: documentId }, data }),
       ]);
-      await this.indexSync.afterChunksCleared(tenantId, [documentId]);
+      await this.indexSync.afterChunksCleared(tenantId, [documentId], datasetId);
     } else {
       await this.db.document.update({ where: { id: documentId }, data });
     }
@@ -183,23 +183,23 @@ export class DocumentsService {
       const found = new Set(targets.map((t) => t.id));
       const missing = unique.filter((id) => !found.has(id));
       if (missing.length) {
-        await this.deleteRows(tenantId, targets);
+        await this.deleteRows(tenantId, datasetId, targets);
         throw dataError(`Documents not found: [${missing.map((m) => `'${m}'`).join(', ')}]`);
       }
     }
-    await this.deleteRows(tenantId, targets);
+    await this.deleteRows(tenantId, datasetId, targets);
     if (errors.length) return { success_count: targets.length, errors };
     return current ? { deleted: targets.length } : undefined;
   }
 
-  private async deleteRows(tenantId: string, targets: { id: string; location: string }[]): Promise<void> {
+  private async deleteRows(tenantId: string, datasetId: string, targets: { id: string; location: string }[]): Promise<void> {
     if (!targets.length) return;
     const ids = targets.map((t) => t.id);
     await this.db.$transaction([
       this.db.chunk.deleteMany({ where: { documentId: { in: ids } } }),
       this.db.document.deleteMany({ where: { id: { in: ids } } }),
     ]);
-    await this.indexSync.afterDocumentsDeleted(tenantId, targets);
+    await this.indexSync.afterDocumentsDeleted(tenantId, targets, datasetId);
   }
 }
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { JobNames, RpcPatterns } from '@ragnest/contracts';
 import { getLogger } from '@ragnest/logger';
 import { QueueProducer, RedisListClient } from '@ragnest/runtime';
-import type { ObjectStorage } from '@ragnest/storage';
+import { chunkImageKey, documentImagesPrefix, type ObjectStorage } from '@ragnest/storage';
 import { InjectStorage } from '@ragnest/runtime';
 
 /**
@@ -26,7 +26,7 @@ export class IndexSync {
     );
   }
 
-  async afterDocumentsDeleted(tenantId: string, documents: { id: string; location: string }[]): Promise<void> {
+  async afterDocumentsDeleted(tenantId: string, documents: { id: string; location: string }[], datasetId?: string): Promise<void> {
     if (documents.length === 0) return;
     await this.enqueueDelete({ tenantId, documentIds: documents.map((d) => d.id) });
     for (const d of documents) {
@@ -34,11 +34,30 @@ export class IndexSync {
         getLogger().warn({ documentId: d.id, err: String(err) }, 'could not delete a stored document'),
       );
     }
+    if (datasetId) await this.deleteDocumentImages(datasetId, documents.map((d) => d.id));
   }
 
-  /** Chunks of documents whose content is being replaced (re-parse, stop, method change). */
-  async afterChunksCleared(tenantId: string, documentIds: string[]): Promise<void> {
+  /** Chunks of documents whose content is being replaced (re-parse, stop, method change); their pictures go too. */
+  async afterChunksCleared(tenantId: string, documentIds: string[], datasetId?: string): Promise<void> {
     if (documentIds.length) await this.enqueueDelete({ tenantId, documentIds });
+    if (datasetId) await this.deleteDocumentImages(datasetId, documentIds);
+  }
+
+  /** Pictures of deleted chunks (the rows are already gone, so nothing can list or serve them). */
+  async afterChunkImagesDeleted(chunks: { id: string; datasetId: string; documentId: string; generation: number }[]): Promise<void> {
+    for (const c of chunks) {
+      await this.storage.delete(chunkImageKey(c.datasetId, c.documentId, c.generation, c.id)).catch((err: unknown) =>
+        getLogger().warn({ chunkId: c.id, err: String(err) }, 'could not delete a chunk picture'),
+      );
+    }
+  }
+
+  private async deleteDocumentImages(datasetId: string, documentIds: string[]): Promise<void> {
+    for (const id of documentIds) {
+      await this.storage.deletePrefix(documentImagesPrefix(datasetId, id)).catch((err: unknown) =>
+        getLogger().warn({ documentId: id, err: String(err) }, 'could not delete the pictures of a document'),
+      );
+    }
   }
 
   async afterChunksDeleted(tenantId: string, chunkIds: string[]): Promise<void> {

@@ -62,7 +62,7 @@ export class ParseService {
       ]);
       queued.push({ taskId, documentId: d.id, generation });
     }
-    if (toQueue.length) await this.indexSync.afterChunksCleared(tenantId, toQueue.map((d) => d.id));
+    if (toQueue.length) await this.indexSync.afterChunksCleared(tenantId, toQueue.map((d) => d.id), datasetId);
     for (const q of queued) {
       try {
         await this.producer.enqueue(JobNames.parseTask, q, { jobId: jobIds.parseTask(q) });
@@ -108,7 +108,7 @@ export class ParseService {
         }),
       ]);
     }
-    await this.indexSync.afterChunksCleared(tenantId, docs.map((d) => d.id));
+    await this.indexSync.afterChunksCleared(tenantId, docs.map((d) => d.id), datasetId);
     return undefined;
   }
 }

@@ -20,6 +20,7 @@ interface HitRow {
   imageId: string;
   positions: unknown;
   docType: string;
+  momId: string;
 }
 
 export interface RetrieveInput {
@@ -82,15 +83,24 @@ export class RetrievalService {
       highlight: input.highlight,
     });
     const ids = res.hits.map((h) => h.chunkId);
+    // a child of parent/child chunking answers with its parent's text (RAGFlow retrieval_by_children);
     // document names come with the hits (the retrieval service reads them while checking liveness)
     const rows = await this.db.$queryRaw<HitRow[]>`
-      SELECT id, dataset_id AS "datasetId", content, content_tokens AS "contentTokens",
-             important_keywords AS "importantKeywords", questions, image_id AS "imageId", positions, doc_type AS "docType"
-      FROM chunk WHERE id = ANY(${ids}::text[])`;
+      SELECT c.id, c.dataset_id AS "datasetId", COALESCE(p.content, c.content) AS content,
+             c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions, c.image_id AS "imageId",
+             c.positions, c.doc_type AS "docType", c.mom_id AS "momId"
+      FROM chunk c LEFT JOIN chunk p ON c.mom_id <> '' AND p.id = c.mom_id AND p.document_id = c.document_id
+      WHERE c.id = ANY(${ids}::text[])`;
     const byId = new Map(rows.map((r) => [r.id, r]));
+    const parents = new Set<string>();
     const chunks = res.hits.flatMap((h) => {
       const c = byId.get(h.chunkId);
       if (!c) return []; // deleted between ranking and now
+      if (c.momId) {
+        // several children of one parent: the best-ranked one stands for it
+        if (parents.has(c.momId)) return [];
+        parents.add(c.momId);
+      }
       const name = h.documentName;
       return [
         {
@@ -110,7 +120,7 @@ export class RetrievalService {
           term_similarity: h.termSimilarity,
           positions: c.positions,
           doc_type_kwd: c.docType,
-          mom_id: '',
+          mom_id: c.momId,
           ...(input.highlight ? { highlight: highlight(c.content, queryWords(input.question)) } : {}),
         },
       ];

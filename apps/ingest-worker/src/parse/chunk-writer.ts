@@ -1,5 +1,7 @@
-import { chunkIdFor, type PrismaClient } from '@ragnest/db';
-import { analyzeToString, type ChunkDraft } from '@ragnest/nlp';
+import { createHash } from 'node:crypto';
+import { chunkIdFor, imageIdFor, type PrismaClient } from '@ragnest/db';
+import { analyzeToString, countTokens, type ChunkDraft } from '@ragnest/nlp';
+import { chunkImageKey, type ObjectStorage } from '@ragnest/storage';
 
 export interface ChunkRowContext {
   documentId: string;
@@ -9,43 +11,91 @@ export interface ChunkRowContext {
   taskId: string;
 }
 
+/** Pictures written to storage at once per batch. */
+const IMAGE_PUTS = 4;
+
+/** RAGFlow chunk id, xxhash64(content + document id); a picture's bytes count as part of its content. */
+export function draftChunkId(d: ChunkDraft, documentId: string): string {
+  if (!d.image) return chunkIdFor(d.content, documentId);
+  const digest = createHash('sha1').update(d.image.data).digest('hex');
+  return chunkIdFor(`${d.content}\u0000image:${digest}`, documentId);
+}
+
+interface Row {
+  id: string;
+  ord: number;
+  content: string;
+  tokens: string;
+  count: number;
+  positions: string;
+  docType: string;
+  imageId: string;
+  momId: string;
+  available: boolean;
+  keywords: string;
+  fields: string;
+}
+
 /**
- * Writes chunk rows keyed by their deterministic id (xxhash64(content + document id)). A chunk that
- * already exists (a retried task, or the same text twice in a document) is kept once.
+ * Writes chunk rows keyed by their deterministic id. A chunk that already exists (a retried task, or the same
+ * text twice in a document) is kept once. Pictures go to object storage before their rows, so a listed image
+ * chunk can always be downloaded; puts are idempotent (same key, same bytes). Parent chunks of parent/child
+ * chunking are stored unavailable (never retrieved themselves; retrieval swaps matching children for them).
  * Returns the ids of the rows this batch covers, in order, without duplicates.
  *
  * One INSERT ... SELECT FROM unnest(arrays) per batch: ~7× faster than Prisma's createMany for
  * kilobyte-sized rows (measured 11–18 ms vs 80–220 ms for 128 chunks), and ingest throughput depends on it.
  */
-export async function writeChunks(db: PrismaClient, ctx: ChunkRowContext, drafts: ChunkDraft[], firstOrd: number): Promise<string[]> {
+export async function writeChunks(db: PrismaClient, storage: ObjectStorage, ctx: ChunkRowContext, drafts: ChunkDraft[], firstOrd: number): Promise<string[]> {
   const seen = new Set<string>();
-  const ids: string[] = [];
-  const ords: number[] = [];
-  const contents: string[] = [];
-  const tokens: string[] = [];
-  const counts: number[] = [];
-  const positions: string[] = [];
-  const types: string[] = [];
+  const rows: Row[] = [];
+  const images: { key: string; draft: ChunkDraft }[] = [];
   drafts.forEach((d, i) => {
-    const id = chunkIdFor(d.content, ctx.documentId);
+    const ord = firstOrd + i;
+    let momId = '';
+    if (d.parentContent) {
+      momId = chunkIdFor(d.parentContent, ctx.documentId);
+      if (!seen.has(momId)) {
+        seen.add(momId);
+        rows.push({
+          id: momId, ord, content: d.parentContent, tokens: analyzeToString(d.parentContent), count: countTokens(d.parentContent),
+          positions: JSON.stringify(d.positions ?? []), docType: '', imageId: '', momId: '', available: false, keywords: '[]', fields: '{}',
+        });
+      }
+    }
+    const id = draftChunkId(d, ctx.documentId);
     if (seen.has(id)) return;
     seen.add(id);
-    ids.push(id);
-    ords.push(firstOrd + i);
-    contents.push(d.content);
-    tokens.push(analyzeToString(d.content));
-    counts.push(d.tokenCount);
-    positions.push(JSON.stringify(d.positions ?? []));
-    types.push(d.docType);
+    if (d.image) images.push({ key: chunkImageKey(ctx.datasetId, ctx.documentId, ctx.generation, id), draft: d });
+    rows.push({
+      id,
+      ord,
+      content: d.content,
+      tokens: analyzeToString(d.tokenText ?? d.content),
+      count: d.tokenCount,
+      positions: JSON.stringify(d.positions ?? []),
+      docType: d.image ? d.docType : d.docType === 'image' ? '' : d.docType,
+      imageId: d.image ? imageIdFor(ctx.datasetId, id) : '',
+      momId,
+      available: true,
+      keywords: JSON.stringify(d.importantKeywords ?? []),
+      fields: JSON.stringify(d.fields ?? {}),
+    });
   });
-  if (!ids.length) return ids;
+  if (!rows.length) return [];
+  for (let i = 0; i < images.length; i += IMAGE_PUTS) {
+    await Promise.all(images.slice(i, i + IMAGE_PUTS).map(({ key, draft }) => storage.put(key, draft.image!.data, { contentType: draft.image!.mime })));
+  }
+  const col = <K extends keyof Row>(k: K) => rows.map((r) => r[k]);
   await db.$executeRaw`
     INSERT INTO chunk (id, document_id, dataset_id, tenant_id, generation, task_id, ord, content, content_tokens,
-                       important_keywords, questions, token_count, positions, doc_type, updated_at)
+                       important_keywords, questions, token_count, positions, doc_type, image_id, mom_id, available, fields, updated_at)
     SELECT u.id, ${ctx.documentId}, ${ctx.datasetId}, ${ctx.tenantId}, ${ctx.generation}, ${ctx.taskId}, u.ord, u.content, u.tokens,
-           '{}', '{}', u.tc, u.pos::jsonb, u.dt, now()
-    FROM unnest(${ids}::text[], ${ords}::int[], ${contents}::text[], ${tokens}::text[], ${counts}::int[], ${positions}::text[], ${types}::text[])
-         AS u(id, ord, content, tokens, tc, pos, dt)
+           ARRAY(SELECT jsonb_array_elements_text(u.kw::jsonb)), '{}', u.tc, u.pos::jsonb, u.dt, u.img, u.mom, u.av, u.fl::jsonb, now()
+    FROM unnest(${col('id')}::text[], ${col('ord')}::int[], ${col('content')}::text[], ${col('tokens')}::text[], ${col('count')}::int[],
+                ${col('positions')}::text[], ${col('docType')}::text[], ${col('imageId')}::text[], ${col('momId')}::text[],
+                ${col('available')}::boolean[], ${col('keywords')}::text[], ${col('fields')}::text[])
+         AS u(id, ord, content, tokens, tc, pos, dt, img, mom, av, kw, fl)
     ON CONFLICT (id) DO NOTHING`;
-  return ids;
+  return rows.map((r) => r.id);
 }

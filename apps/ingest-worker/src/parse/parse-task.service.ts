@@ -1,36 +1,47 @@
 import { Injectable } from '@nestjs/common';
 import { failDocument, reportProgress, tryFinishDocument, type PrismaClient } from '@ragnest/db';
 import { IMPLEMENTED_CHUNK_METHODS, JobNames, jobIds, type JobPayload } from '@ragnest/contracts';
-import { chunkSections, detectFileType, parseDocument, ParseError, type ChunkerOptions } from '@ragnest/nlp';
-import type { ObjectStorage } from '@ragnest/storage';
+import {
+  chunkDocument,
+  chunkMethodOptions,
+  detectFileType,
+  llmFeatureNotice,
+  llmFeatureRefusal,
+  pageRanges,
+  parseDocument,
+  pdfPageCount,
+  taskPageSize,
+  ParseError,
+  type ChunkDraft,
+  type ParseSource,
+} from '@ragnest/nlp';
+import { generationImagesPrefix, type ObjectStorage } from '@ragnest/storage';
 import { InjectConfig, InjectDb, InjectStorage, PermanentJobError, QueueProducer, ingestCounter, type JobContext } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
 import { getLogger } from '@ragnest/logger';
 import { readHead, storageSource } from './storage-source.js';
 import { writeChunks } from './chunk-writer.js';
+import { OcrEngine } from './ocr-engine.js';
+import { WHOLE_FILE, splitTask, taskCounts, type PlannedRange } from './task-planner.js';
 
 /** Chunks written (and handed to the embedding queue) per batch. */
 const BATCH = 256;
 const PROGRESS_EVERY_MS = 1000;
+/** How often a running task checks that its document was not stopped or re-parsed meanwhile. */
+const CANCEL_CHECK_MS = 1000;
+/** Chunk order within a document: a page-range task's chunks start at fromPage × this, so ranges sort in page order. */
+const ORD_PER_PAGE = 20_000;
 
 type Outcome = 'done' | 'stale' | 'cancelled';
 
-function chunkerOptions(parserConfig: unknown): ChunkerOptions {
-  const pc = (parserConfig ?? {}) as Record<string, unknown>;
-  const n = Number(pc.chunk_token_num);
-  const overlap = Number(pc.overlapped_percent);
-  return {
-    chunkTokenNum: Number.isFinite(n) && n > 0 ? n : 512,
-    delimiter: typeof pc.delimiter === 'string' && pc.delimiter.length ? pc.delimiter : '\n',
-    ...(Number.isFinite(overlap) && overlap > 0 ? { overlappedPercent: overlap } : {}),
-  };
-}
-
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+const pagesLabel = (r: PlannedRange) => `Pages ${r.fromPage + 1}-${r.toPage}`;
 
 /**
- * Parses one ParseTask: storage → parser → chunker → chunk rows → embedding jobs. Idempotent: a retry
- * rewrites the same chunk ids, and a superseded generation (re-parse, stop) makes it a no-op.
+ * Parses one ParseTask: storage → parser → chunk method → pictures and chunk rows → embedding jobs.
+ * A PDF longer than task_page_size is split here into page-range tasks that any worker replica picks up.
+ * Idempotent: a retry rewrites the same chunk ids and pictures, and a superseded generation (re-parse,
+ * stop) makes it a no-op; a running task notices a stop within about a second and aborts its parser.
  */
 @Injectable()
 export class ParseTaskService {
@@ -39,25 +50,43 @@ export class ParseTaskService {
     @InjectStorage() private readonly storage: ObjectStorage,
     @InjectConfig() private readonly config: AppConfig,
     private readonly producer: QueueProducer,
+    private readonly ocr: OcrEngine,
   ) {}
 
   async run(p: JobPayload<typeof JobNames.parseTask>, ctx: JobContext): Promise<Outcome> {
     const task = await this.db.parseTask.findUnique({ where: { id: p.taskId } });
     if (!task || task.generation !== p.generation || ['DONE', 'CANCEL', 'FAIL'].includes(task.state)) return 'stale';
-    const doc = await this.db.document.findUnique({ where: { id: p.documentId } });
+    const doc = await this.db.document.findUnique({ where: { id: p.documentId }, include: { dataset: { select: { language: true } } } });
     if (!doc || doc.generation !== p.generation || doc.run !== 'RUNNING') return 'stale';
     await this.db.parseTask.update({ where: { id: task.id }, data: { state: 'RUNNING', attempts: { increment: 1 } } });
     const started = Date.now();
+    let range: PlannedRange = { fromPage: task.fromPage, toPage: task.toPage };
+    const ranged = () => range.toPage < WHOLE_FILE;
     await reportProgress(
       this.db,
       doc.id,
       p.generation,
       0.01,
-      task.attempts > 0 ? `Resuming parse (attempt ${task.attempts + 1}) after an interrupted run.` : `Start to parse ${doc.name} (${mb(Number(doc.size))}).`,
+      (ranged() ? `${pagesLabel(range)}: ` : '') +
+        (task.attempts > 0 ? `Resuming parse (attempt ${task.attempts + 1}) after an interrupted run.` : `Start to parse ${doc.name} (${mb(Number(doc.size))}).`),
     );
+    const abort = new AbortController();
+    const onJobAbort = () => abort.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onJobAbort, { once: true });
+    const watcher = setInterval(() => {
+      void this.stillCurrent(doc.id, p.generation).then(
+        (current) => {
+          if (!current) abort.abort(new Error('parsing was stopped or restarted'));
+        },
+        () => undefined,
+      );
+    }, CANCEL_CHECK_MS);
+    let outcome: Outcome = 'done';
     try {
+      const refusal = llmFeatureRefusal(doc.chunkMethod, doc.parserConfig);
+      if (refusal) throw new ParseError(refusal);
       if (!IMPLEMENTED_CHUNK_METHODS.includes(doc.chunkMethod)) {
-        throw new ParseError(`Chunk method '${doc.chunkMethod}' is not supported by this server yet; choose 'naive' (General).`);
+        throw new ParseError(`Chunk method '${doc.chunkMethod}' is not supported by this server; choose one of ${IMPLEMENTED_CHUNK_METHODS.join(', ')}.`);
       }
       const size = Number(doc.size);
       if (size === 0) throw new ParseError('File is empty');
@@ -65,26 +94,40 @@ export class ParseTaskService {
       const type = detectFileType(head, doc.name);
       if (!type) throw new ParseError(`Unsupported file type: ${doc.name} is not a format RagNest can parse`);
       const source = storageSource(this.storage, doc.location, doc.name, size);
-      const abort = new AbortController();
-      ctx.signal.addEventListener('abort', () => abort.abort(), { once: true });
+      if (type.kind === 'pdf' && !ranged()) {
+        const planned = await this.planPages(task, doc.chunkMethod, doc.parserConfig, source);
+        if (planned === 'stale') return (outcome = 'stale');
+        if (planned) range = planned;
+      }
+      // once per document: by the task that started at page 0, on its first attempt
+      const notice = task.fromPage === 0 && task.attempts === 0 ? llmFeatureNotice(doc.parserConfig) : null;
+      if (notice) await reportProgress(this.db, doc.id, p.generation, null, notice);
       let fraction = 0;
       const sections = parseDocument(source, type.kind, {
         maxInMemoryBytes: this.config.parse.maxInMemoryBytes,
         signal: abort.signal,
+        ocrEngine: this.ocr.engine,
+        ...(ranged() ? { fromPage: range.fromPage, toPage: range.toPage } : {}),
         onProgress: (pr) => {
           fraction = pr.fraction;
         },
       });
+      const drafts = chunkDocument(sections, doc.chunkMethod, {
+        kind: type.kind,
+        fileName: doc.name,
+        options: chunkMethodOptions(doc.parserConfig, doc.dataset.language),
+      });
       const rowCtx = { documentId: doc.id, datasetId: doc.datasetId, tenantId: doc.tenantId, generation: p.generation, taskId: task.id };
-      let batch: Parameters<typeof writeChunks>[2] = [];
-      let ord = 0;
-      let batchNo = 0;
+      let batch: ChunkDraft[] = [];
+      let ord = ranged() ? range.fromPage * ORD_PER_PAGE : 0;
+      // embedding batch numbers are unique per task: page-range tasks of one document run side by side
+      let batchNo = ranged() ? range.fromPage * ORD_PER_PAGE : 0;
       let written = 0;
       let lastReport = Date.now();
       const flush = async (): Promise<boolean> => {
         if (!batch.length) return true;
-        if (!(await this.stillCurrent(doc.id, p.generation))) return false;
-        const ids = await writeChunks(this.db, rowCtx, batch, ord);
+        if (abort.signal.aborted || !(await this.stillCurrent(doc.id, p.generation))) return false;
+        const ids = await writeChunks(this.db, this.storage, rowCtx, batch, ord);
         ord += batch.length;
         batch = [];
         written += ids.length;
@@ -97,42 +140,116 @@ export class ParseTaskService {
         }
         if (Date.now() - lastReport > PROGRESS_EVERY_MS) {
           lastReport = Date.now();
-          await reportProgress(this.db, doc.id, p.generation, 0.05 + 0.45 * fraction, `Parsed ${Math.round(fraction * 100)}%: ${written} chunks so far.`);
+          await this.reportRunning(doc.id, p.generation, range, fraction, written);
         }
         return true;
       };
-      for await (const draft of chunkSections(sections, chunkerOptions(doc.parserConfig))) {
+      for await (const draft of drafts) {
         batch.push(draft);
         if (batch.length >= BATCH && !(await flush())) {
           abort.abort();
-          return 'cancelled';
+          return (outcome = 'cancelled');
         }
       }
-      if (!(await flush())) return 'cancelled';
-      if (written === 0) throw new ParseError('No text content could be extracted from the file');
-      ingestCounter.inc({ unit: 'bytes' }, size);
+      if (!(await flush())) return (outcome = 'cancelled');
+      // a page range may hold only blank pages; the document as a whole is checked when its last task ends
+      if (written === 0 && !ranged()) throw new ParseError('No text content could be extracted from the file');
       ingestCounter.inc({ unit: 'chunks' }, written);
       await this.db.parseTask.update({ where: { id: task.id }, data: { state: 'DONE', progress: 1, chunkCount: written } });
-      await reportProgress(
-        this.db,
-        doc.id,
-        p.generation,
-        0.5,
-        `Parsing finished: ${written} chunks from ${mb(size)} (${type.mime.split(';')[0]}) in ${((Date.now() - started) / 1000).toFixed(2)}s. Embedding and indexing...`,
-      );
+      const secs = ((Date.now() - started) / 1000).toFixed(2);
+      if (ranged()) {
+        const { done, total } = await taskCounts(this.db, doc.id, p.generation);
+        await reportProgress(this.db, doc.id, p.generation, 0.05 + 0.45 * (done / total), `${pagesLabel(range)} done: ${written} chunks in ${secs}s (${done}/${total} tasks).`);
+        if (done === total) {
+          ingestCounter.inc({ unit: 'bytes' }, size);
+          const chunks = await this.db.chunk.count({ where: { documentId: doc.id } });
+          if (chunks === 0) throw new ParseError('No text content could be extracted from the file');
+          await reportProgress(this.db, doc.id, p.generation, 0.5, `Parsing finished: ${chunks} chunks from ${total} page ranges. Embedding and indexing...`);
+        }
+      } else {
+        ingestCounter.inc({ unit: 'bytes' }, size);
+        await reportProgress(
+          this.db,
+          doc.id,
+          p.generation,
+          0.5,
+          `Parsing finished: ${written} chunks from ${mb(size)} (${type.mime.split(';')[0]}) in ${secs}s. Embedding and indexing...`,
+        );
+      }
       await tryFinishDocument(this.db, doc.id, p.generation);
-      return 'done';
+      return outcome;
     } catch (err) {
       if (err instanceof ParseError) {
-        getLogger().info({ documentId: doc.id, reason: err.message }, 'document cannot be parsed');
-        await failDocument(this.db, doc.id, p.generation, err.message);
-        throw new PermanentJobError(err.message);
+        const reason = ranged() ? `${pagesLabel(range)}: ${err.message}` : err.message;
+        getLogger().info({ documentId: doc.id, reason }, 'document cannot be parsed');
+        await failDocument(this.db, doc.id, p.generation, reason);
+        throw new PermanentJobError(reason);
       }
-      if (!(await this.stillCurrent(doc.id, p.generation))) return 'cancelled';
+      if (!(await this.stillCurrent(doc.id, p.generation))) return (outcome = 'cancelled');
       // transient (storage down, database hiccup): BullMQ retries with backoff
       await reportProgress(this.db, doc.id, p.generation, null, `Attempt failed, will retry: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
+    } finally {
+      clearInterval(watcher);
+      ctx.signal.removeEventListener('abort', onJobAbort);
+      if (outcome === 'cancelled') await this.dropSupersededImages(doc.id, doc.datasetId, p.generation);
     }
+  }
+
+  /**
+   * A whole-file PDF task longer than task_page_size becomes page-range tasks: this one keeps the first range
+   * and the rest are queued for any replica. Returns the range to parse, null to parse the whole file, or
+   * 'stale' when the document was superseded meanwhile.
+   */
+  private async planPages(
+    task: { id: string; documentId: string; generation: number },
+    method: string,
+    parserConfig: unknown,
+    source: ParseSource,
+  ): Promise<PlannedRange | null | 'stale'> {
+    const size = taskPageSize(method, parserConfig);
+    if (!size) return null;
+    const pages = await pdfPageCount(source, this.config.parse.maxInMemoryBytes);
+    const ranges = pageRanges(pages, size, parserConfig);
+    if (!ranges.length) throw new ParseError(`parser_config.pages selects none of the ${pages} pages of this PDF`);
+    if (ranges.length === 1 && ranges[0]![0] === 0 && ranges[0]![1] >= pages) return null;
+    const split = await splitTask(this.db, task, ranges);
+    if (!split) return 'stale';
+    for (const [i, id] of split.created.entries()) {
+      const payload = { taskId: id, documentId: task.documentId, generation: task.generation };
+      try {
+        await this.producer.enqueue(JobNames.parseTask, payload, { jobId: jobIds.parseTask(payload) });
+      } catch (err) {
+        // the rows are QUEUED in Postgres: the reconciler enqueues them once Redis answers again
+        getLogger().warn({ documentId: task.documentId, range: ranges[i + 1], err: String(err) }, 'page-range task not enqueued yet');
+      }
+    }
+    await reportProgress(
+      this.db,
+      task.documentId,
+      task.generation,
+      null,
+      `${pages} pages: parsing in ${ranges.length} tasks of up to ${size} pages (task_page_size), spread over the ingest workers.`,
+    );
+    return split.keep;
+  }
+
+  private async reportRunning(documentId: string, generation: number, range: PlannedRange, fraction: number, written: number): Promise<void> {
+    if (range.toPage < WHOLE_FILE) {
+      const { done, total } = await taskCounts(this.db, documentId, generation);
+      await reportProgress(this.db, documentId, generation, 0.05 + 0.45 * (done / total), `${pagesLabel(range)}: ${written} chunks so far (${done}/${total} tasks done).`);
+      return;
+    }
+    await reportProgress(this.db, documentId, generation, 0.05 + 0.45 * fraction, `Parsed ${Math.round(fraction * 100)}%: ${written} chunks so far.`);
+  }
+
+  /** Pictures a superseded parse may have written after the stop/re-parse cleared the document's pictures. */
+  private async dropSupersededImages(documentId: string, datasetId: string, generation: number): Promise<void> {
+    const d = await this.db.document.findUnique({ where: { id: documentId }, select: { generation: true } });
+    if (d && d.generation === generation) return;
+    await this.storage.deletePrefix(generationImagesPrefix(datasetId, documentId, generation)).catch((err: unknown) =>
+      getLogger().warn({ documentId, generation, err: String(err) }, 'could not delete pictures of a superseded parse'),
+    );
   }
 
   private async stillCurrent(documentId: string, generation: number): Promise<boolean> {

@@ -1,0 +1,51 @@
+import { newId, type PrismaClient } from '@ragnest/db';
+
+/** to_page of a task covering the whole file (RAGFlow's 100,000,000). */
+export const WHOLE_FILE = 100_000_000;
+
+export interface PlannedRange {
+  fromPage: number;
+  toPage: number;
+}
+
+/**
+ * Splits a whole-file task into page-range tasks (RAGFlow task_page_size). The task keeps the first range and
+ * the others are created QUEUED in the same transaction, so a retry of this task (its range is no longer the
+ * whole file) never splits twice. Returns the new tasks' ids, or null when the document was superseded.
+ */
+export async function splitTask(
+  db: PrismaClient,
+  task: { id: string; documentId: string; generation: number },
+  ranges: [number, number][],
+): Promise<{ keep: PlannedRange; created: string[] } | null> {
+  const [first, ...rest] = ranges;
+  if (!first) return null;
+  return db.$transaction(async (tx) => {
+    const doc = await tx.document.findUnique({ where: { id: task.documentId }, select: { generation: true, run: true } });
+    if (!doc || doc.generation !== task.generation || doc.run !== 'RUNNING') return null;
+    const n = await tx.parseTask.updateMany({
+      where: { id: task.id, generation: task.generation, fromPage: 0, toPage: WHOLE_FILE },
+      data: { fromPage: first[0], toPage: first[1] },
+    });
+    if (n.count !== 1) return null;
+    const created = rest.map(() => newId());
+    if (rest.length) {
+      await tx.parseTask.createMany({
+        data: rest.map(([fromPage, toPage], i) => ({ id: created[i]!, documentId: task.documentId, generation: task.generation, fromPage, toPage })),
+      });
+    }
+    return { keep: { fromPage: first[0], toPage: first[1] }, created };
+  });
+}
+
+/** Done and total tasks of a document's generation (for "3/10 tasks" progress). */
+export async function taskCounts(db: PrismaClient, documentId: string, generation: number): Promise<{ done: number; total: number }> {
+  const rows = await db.parseTask.groupBy({ by: ['state'], where: { documentId, generation }, _count: { _all: true } });
+  let done = 0;
+  let total = 0;
+  for (const r of rows) {
+    total += r._count._all;
+    if (r.state === 'DONE') done += r._count._all;
+  }
+  return { done, total };
+}
