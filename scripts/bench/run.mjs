@@ -180,6 +180,7 @@ async function retrievalLatency(datasetId, n, concurrency) {
   for (const q of qs.slice(0, 50)) await call('POST', '/api/v1/retrieval', { dataset_ids: [datasetId], question: q }); // warm-up
   const lat = [];
   let next = 50;
+  const cpu0 = cpuSeconds();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -192,8 +193,11 @@ async function retrievalLatency(datasetId, n, concurrency) {
     }),
   );
   const secs = (performance.now() - t0) / 1000;
+  const cpu1 = cpuSeconds();
+  // CPU milliseconds per query, by app (empty when driving a stack this script did not boot)
+  const cpuMsPerQuery = Object.fromEntries(Object.keys(cpu1).map((app) => [app, Number(((1000 * (cpu1[app] - (cpu0[app] ?? 0))) / lat.length).toFixed(2))]));
   lat.sort((a, b) => a - b);
-  return { n: lat.length, qps: lat.length / secs, p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99) };
+  return { n: lat.length, qps: lat.length / secs, p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), cpuMsPerQuery };
 }
 
 // ---------------------------------------------------------------- main

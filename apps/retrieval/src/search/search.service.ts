@@ -106,9 +106,11 @@ export class SearchService {
   /** Candidate ids that still exist, are available, and whose document is enabled → their document's name. */
   private async liveChunks(ids: string[]): Promise<Map<string, string>> {
     if (!ids.length) return new Map();
+    // primary-key lookups first, whatever the planner's statistics say: right after a bulk ingest they are
+    // stale, and it then intersected the candidates with every chunk of each document (measured 10x slower)
     const rows = await this.db.$queryRaw<{ id: string; name: string }[]>`
-      SELECT c.id, d.name FROM chunk c JOIN document d ON d.id = c.document_id
-      WHERE c.id = ANY(${ids}::text[]) AND c.available AND d.status = '1'`;
+      WITH c AS MATERIALIZED (SELECT id, document_id FROM chunk WHERE id = ANY(${ids}::text[]) AND available)
+      SELECT c.id, d.name FROM c JOIN document d ON d.id = c.document_id WHERE d.status = '1'`;
     return new Map(rows.map((r) => [r.id, r.name]));
   }
 }
