@@ -74,6 +74,15 @@ export class AccountsController {
     return okJson(await this.accounts.myLlms(auth.tenantId));
   }
 
+  /** RAGFlow's route for self-hosted / OpenAI-compatible models: factory, model name, base URL and key together. */
+  @Post('v1/llm/add_llm')
+  @UseGuards(SessionGuard)
+  async addLlm(@Auth() auth: AuthContext, @Body() body: Record<string, unknown>) {
+    const { llm_name: _name } = required(body, ['llm_factory', 'llm_name']);
+    await this.accounts.setApiKey(auth.tenantId, body);
+    return okJson(true);
+  }
+
   @Post('v1/llm/set_api_key')
   @UseGuards(SessionGuard)
   async setApiKey(@Auth() auth: AuthContext, @Body() body: Record<string, unknown>) {
