@@ -99,6 +99,7 @@ describe('chat assistants (seed 001 §6)', () => {
 
   test('6.1 create_chat with the SDK body', async () => {
     const r = await api.post('/api/v1/chats', sdkCreateBody('Miss R', [datasetId]));
+    expect(r.status).toBe(200);
     expect(r.json.code).toBe(0);
     expect(r.json).not.toHaveProperty('message');
     const c = r.json.data;
@@ -197,6 +198,7 @@ describe('chat assistants (seed 001 §6)', () => {
 
     test('7.5 session.ask(stream=True): cumulative answers print cleanly; reference on the last content event', async () => {
       const r = await sse(`/api/v1/chats/${chatId}/completions`, { question: 'What do foxes eat?', stream: true, session_id: sessionId });
+      expect(r.status).toBe(200);
       expect(r.contentType).toBe('text/event-stream; charset=utf-8');
       expect(r.text.endsWith('data:{"code": 0, "data": true}\n\n')).toBe(true);
       const content = r.events.slice(0, -1).map((e) => e.json.data);

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Delete, Get, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
 import type { AppConfig } from '@ragnest/config';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
 import { InjectConfig } from '@ragnest/runtime';
@@ -44,6 +44,7 @@ export class ChatsController {
     return this.config.compat === 'current';
   }
 
+  @HttpCode(200)
   @Post()
   async create(@Auth() a: AuthContext, @Body() body: Record<string, unknown>) {
     if (body.tenant_id !== undefined) throw dataError('`tenant_id` must not be provided.');

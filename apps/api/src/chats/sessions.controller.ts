@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Delete, Get, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
 import type { AppConfig } from '@ragnest/config';
 import { dataError } from '@ragnest/contracts';
 import { InjectConfig } from '@ragnest/runtime';
@@ -21,6 +21,7 @@ export class SessionsController {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
+  @HttpCode(200)
   @Post()
   async create(@Auth() a: AuthContext, @Param('chat_id') chatId: string, @Body() body: Record<string, unknown>) {
     const chat = await this.chats.find(a.tenantId, chatId);

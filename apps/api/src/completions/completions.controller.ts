@@ -1,4 +1,4 @@
-import { Controller, Post, Param, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Post, Param, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { dataError } from '@ragnest/contracts';
 import { ApiKeyGuard } from '../auth/guards.js';
@@ -16,6 +16,7 @@ export class CompletionsController {
     private readonly related: RelatedQuestionsService,
   ) {}
 
+  @HttpCode(200)
   @Post('chats/:chat_id/completions')
   async complete(@Auth() a: AuthContext, @Param('chat_id') chatId: string, @Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response) {
     const out = await this.completions.complete(a.tenantId, chatId, body, req, res);
@@ -23,6 +24,7 @@ export class CompletionsController {
   }
 
   /** Current generation: the chat id travels in the body. */
+  @HttpCode(200)
   @Post('chat/completions')
   async completeCurrent(@Auth() a: AuthContext, @Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response) {
     if (typeof body.chat_id !== 'string' || !body.chat_id) throw dataError('`chat_id` is required.');
@@ -30,6 +32,7 @@ export class CompletionsController {
     if (out !== undefined) res.json(out);
   }
 
+  @HttpCode(200)
   @Post(['sessions/related_questions', 'chat/recommendation'])
   async relatedQuestions(@Auth() a: AuthContext, @Body() body: Record<string, unknown>) {
     if (typeof body.question !== 'string' || !body.question.trim()) throw dataError('`question` is required.');
