@@ -135,14 +135,18 @@ export class AnswerService {
     const timing = (tGen: number) =>
       `\n\n### Timing\n  - Total: ${ms(t0, tGen)}\n  - Check LLM: ${ms(t0, tModel)}\n  - Query refinement: ${ms(tModel, tRefine)}\n  - Retrieval: ${ms(tRefine, tRetrieval)}\n  - Generate answer: ${ms(tRetrieval, tGen)}`;
     const done = (answer: string, cited: Set<number>, prompt: string, usage?: LlmUsage): AnswerEvent => {
-      const completionTokens = countTokens(answer);
-      const promptTokens = countTokens(prompt) + countTokens(question);
+      // counted only when the model reported no usage (extractive answers, empty_response)
+      const estimate = (): LlmUsage => {
+        const completionTokens = countTokens(answer);
+        const promptTokens = countTokens(prompt) + countTokens(question);
+        return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+      };
       return {
         type: 'final',
         answer,
         reference: quote ? reference(kb, cited) : { total: 0, chunks: [], doc_aggs: [] },
         prompt: prompt + timing(performance.now()),
-        usage: usage ?? { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+        usage: usage ?? estimate(),
         createdAt: Date.now() / 1000,
       };
     };
