@@ -17,6 +17,8 @@ function reply(body: Body): LocalReply {
   if (last.includes('fail upstream')) return { pieces: [], errorStatus: 500, errorMessage: 'the GPU caught fire' };
   if (last.includes('stall upstream')) return { pieces: ['Thinking'], stallAfterFirstPiece: true };
   if (last.includes('long answer')) return { pieces: Array.from({ length: 400 }, (_, i) => `word${i} `), pieceDelayMs: 10 };
+  if (last.includes('think first')) return { pieces: ['<think>Let me', ' think.</think>', 'Foxes eat ', 'rodents.'] };
+  if (last.includes('think separately')) return { reasoningPieces: ['Hmm, ', 'foxes.'], pieces: ['Foxes eat ', 'rodents.'] };
   if (last.includes('cite yourself')) return { pieces: ['Foxes are small omnivorous ', 'mammals [I', 'D:0]. They', ' jump (ID: 0).'] };
   const knowledge = /└── Content:\n([^\n]+)/.exec(system)?.[1];
   const text = knowledge ? `${knowledge.split(/(?<=\.) /)[0]} That is what the knowledge base says.` : `You asked: ${last}`;
@@ -239,6 +241,18 @@ describe('chat assistants (seed 001 §6)', () => {
       expect(r.events.slice(0, -1).every((e) => !/\[I|\(ID/.test(e.json.data.answer))).toBe(true);
     });
 
+    test('reasoning models: <think> text stays in the cumulative answer, prefix-stable', async () => {
+      const fresh = await api.post(`/api/v1/chats/${chatId}/sessions`, {});
+      const r = await sse(`/api/v1/chats/${chatId}/completions`, { question: 'Do foxes think first?', session_id: fresh.json.data.id });
+      const content = r.events.slice(0, -1).map((e) => e.json.data.answer as string);
+      let cont = '';
+      for (const a of content) {
+        expect(a.startsWith(cont)).toBe(true);
+        cont = a;
+      }
+      expect(cont).toMatch(/^<think>Let me think\.<\/think>Foxes eat rodents\./);
+    });
+
     test('multi-turn: the history is refined into a standalone question', async () => {
       const before = model.bodies.length;
       const r = await api.post(`/api/v1/chats/${chatId}/completions`, { question: 'And what about them?', stream: false, session_id: sessionId });
@@ -401,6 +415,24 @@ describe('chat assistants (seed 001 §6)', () => {
       expect(completion.choices[0]!.message.content).toMatch(/##0\$\$/);
       expect(completion.choices[0]!.message.reference[0]!.document_name).toBe('foxes.txt');
       expect(completion.usage!.completion_tokens_details).toMatchObject({ reasoning_tokens: 0, rejected_prediction_tokens: 0 });
+    });
+
+    test('reasoning goes to delta.reasoning_content (seed 001 §2 uses deepseek-r1)', async () => {
+      for (const q of ['Do foxes think first?', 'Do foxes think separately?']) {
+        const stream = await client().chat.completions.create({ model: 'deepseek-r1:1.5b', messages: [{ role: 'user', content: q }], stream: true });
+        let content = '';
+        let reasoning = '';
+        for await (const chunk of stream) {
+          const d = chunk.choices[0]?.delta as { content?: string | null; reasoning_content?: string | null } | undefined;
+          content += d?.content ?? '';
+          reasoning += d?.reasoning_content ?? '';
+        }
+        expect(content).toBe('Foxes eat rodents.');
+        expect(reasoning).toBe(q.includes('first') ? 'Let me think.' : 'Hmm, foxes.');
+      }
+      const r = await client().chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'Do foxes think first?' }], stream: false });
+      expect(r.choices[0]!.message.content).toBe('Foxes eat rodents.');
+      expect((r.choices[0]!.message as { reasoning_content?: string }).reasoning_content).toBe('Let me think.');
     });
 
     test('streamed reference and final_content in the last chunk', async () => {

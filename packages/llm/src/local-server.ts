@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface LocalReply {
   /** the answer, as the pieces it is streamed in */
   pieces: string[];
+  /** streamed first as `delta.reasoning_content` (DeepSeek-style reasoning models) */
+  reasoningPieces?: string[];
   /** wait before the response headers (ms) */
   firstByteDelayMs?: number;
   /** wait between streamed pieces (ms) */
@@ -99,6 +101,9 @@ export class LocalOpenAIServer {
     }
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
     const send = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
+    for (const thought of r.reasoningPieces ?? []) {
+      send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { role: 'assistant', content: null, reasoning_content: thought }, finish_reason: null }] });
+    }
     for (let i = 0; i < r.pieces.length; i++) {
       if (res.destroyed) return;
       send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: i === 0 ? { role: 'assistant', content: r.pieces[i] } : { content: r.pieces[i] }, finish_reason: null }] });

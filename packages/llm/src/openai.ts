@@ -107,6 +107,7 @@ export class OpenAICompatibleChatModel implements ChatModel {
       }, this.timeoutMs);
     };
     let text = '';
+    let thinking = false;
     let usage: LlmUsage | undefined;
     try {
       arm();
@@ -118,14 +119,24 @@ export class OpenAICompatibleChatModel implements ChatModel {
         // the idle timer covers waiting for the model only: a consumer that holds a piece (a slow client
         // applying backpressure) must not make a healthy upstream look stalled
         clearTimeout(timer);
-        const piece = chunk.choices?.[0]?.delta?.content;
+        const delta = chunk.choices?.[0]?.delta as { content?: string | null; reasoning_content?: string | null } | undefined;
         usage = toUsage(chunk.usage) ?? usage;
+        // reasoning models on DeepSeek's API / vLLM send thinking separately: pass it on inside <think> tags,
+        // the form Ollama and others use in the content itself
+        const thought = delta?.reasoning_content;
+        if (typeof thought === 'string' && thought.length) {
+          yield { type: 'text', text: thinking ? thought : `<think>${thought}` };
+          thinking = true;
+        }
+        const piece = delta?.content;
         if (typeof piece === 'string' && piece.length) {
           text += piece;
-          yield { type: 'text', text: piece };
+          yield { type: 'text', text: thinking ? `</think>${piece}` : piece };
+          thinking = false;
         }
         arm();
       }
+      if (thinking) yield { type: 'text', text: '</think>' };
       // the client's stream ends quietly when its request is aborted
       if (timedOut) throw new LlmError(`The model ${this.id} did not answer within ${this.timeoutMs} ms`, 504, true);
       if (signal.aborted) throw abortError(signal);

@@ -11,6 +11,7 @@ import { RetrievalService } from '../retrieval/retrieval.service.js';
 import { metadataWhere } from '../documents/documents.service.js';
 import { CitationStream, stripMarkers, type MarkerStyle } from './citations.js';
 import { extractiveAnswer } from './extractive.js';
+import { ThinkSplitter, stripThink } from './think.js';
 import { fitMessages, knowledgeBlocks, refineQuestionMessages, systemPrompt } from './prompt.js';
 
 export interface AnswerInput {
@@ -31,7 +32,8 @@ export interface AnswerInput {
 }
 
 export type AnswerEvent =
-  | { type: 'delta'; text: string }
+  /** answer text, or the model's reasoning (think-mode models) */
+  | { type: 'delta'; text: string; reasoning?: boolean }
   | { type: 'final'; answer: string; reference: StoredReference; prompt: string; usage: LlmUsage; createdAt: number };
 
 type Retrieved = Awaited<ReturnType<RetrievalService['retrieve']>>;
@@ -91,7 +93,7 @@ export class AnswerService {
     const model = await this.models.resolve(input.tenantId, chat.llmId || undefined);
     const tModel = performance.now();
     const question = input.messages[input.messages.length - 1]?.content ?? '';
-    const history = input.messages.map((m) => ({ ...m, content: m.role === 'assistant' ? stripMarkers(m.content) : m.content }));
+    const history = input.messages.map((m) => ({ ...m, content: m.role === 'assistant' ? stripMarkers(stripThink(m.content)) : m.content }));
 
     let searchQuestion = question;
     const userTurns = history.filter((m) => m.role === 'user');
@@ -184,15 +186,28 @@ export class AnswerService {
       quote,
     );
     let usage: LlmUsage | undefined;
+    // reasoning passes through as it is; only the answer is cited
+    const think = new ThinkSplitter();
+    let reasoning = '';
+    const route = function* (segments: { reasoning: boolean; text: string }[]): Generator<AnswerEvent> {
+      for (const seg of segments) {
+        if (seg.reasoning) {
+          reasoning += seg.text;
+          yield { type: 'delta', text: seg.text, reasoning: true };
+        } else {
+          const text = cs.push(seg.text);
+          if (text) yield { type: 'delta', text };
+        }
+      }
+    };
     for await (const d of model.stream(messages, params, signal)) {
       if (d.type === 'usage') usage = d.usage;
-      else {
-        const text = cs.push(d.text);
-        if (text) yield { type: 'delta', text };
-      }
+      else yield* route(think.push(d.text));
     }
+    yield* route(think.finish());
     const tail = cs.finish();
     if (tail) yield { type: 'delta', text: tail };
-    yield done(cs.text, cs.cited, messages.map((m) => `${m.role}: ${m.content}`).join('\n\n'), usage);
+    const answer = reasoning ? `<think>${reasoning}</think>${cs.text}` : cs.text;
+    yield done(answer, cs.cited, messages.map((m) => `${m.role}: ${m.content}`).join('\n\n'), usage);
   }
 }

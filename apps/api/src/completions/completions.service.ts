@@ -95,9 +95,17 @@ export class CompletionsService {
     sse.open();
     const envelope = (data: unknown) => `data:${JSON.stringify(current ? { code: 0, message: '', data } : { code: 0, data })}\n\n`;
     let answer = '';
+    let thinking = false;
     try {
       for await (const ev of events) {
         if (ev.type === 'delta') {
+          const reasoning = ev.reasoning === true;
+          if (reasoning !== thinking) {
+            // cumulative answers carry the reasoning inside literal <think> tags; deltas get RAGFlow's markers
+            thinking = reasoning;
+            if (cumulative) answer += reasoning ? '<think>' : '</think>';
+            else await sse.write(envelope({ answer: '', reference: {}, final: false, ...(reasoning ? { start_to_think: true } : { end_to_think: true }), ...base }));
+          }
           answer += ev.text;
           await sse.write(envelope(cumulative ? { answer, reference: {}, ...base } : { answer: ev.text, reference: {}, final: false, ...base }));
           continue;

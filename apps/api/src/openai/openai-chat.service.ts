@@ -9,6 +9,7 @@ import { ChatsService } from '../chats/chats.service.js';
 import { AnswerService, type AnswerEvent } from '../completions/answer.service.js';
 import { safeMessage } from '../completions/completions.service.js';
 import { SseResponse } from '../completions/sse.js';
+import { stripThink } from '../completions/think.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -78,10 +79,10 @@ export class OpenAIChatService {
     try {
       for await (const ev of events) {
         if (ev.type === 'delta') {
-          await conn.write(chunk({ content: ev.text }, null));
+          await conn.write(chunk(ev.reasoning ? { reasoning_content: ev.text } : { content: ev.text }, null));
           continue;
         }
-        const extraDelta = wantReference ? { reference: ev.reference.chunks, final_content: ev.answer } : {};
+        const extraDelta = wantReference ? { reference: ev.reference.chunks, final_content: stripThink(ev.answer) } : {};
         await conn.write(chunk(extraDelta, 'stop', usageOut(ev.usage)));
       }
     } catch (err) {
@@ -101,6 +102,7 @@ export class OpenAIChatService {
       for await (const ev of events) {
         if (ev.type !== 'final') continue;
         const u = usageOut(ev.usage);
+        const reasoning = /^<think>([\s\S]*?)<\/think>/.exec(ev.answer)?.[1];
         return {
           id,
           object: 'chat.completion',
@@ -109,7 +111,12 @@ export class OpenAIChatService {
           usage: { ...u, completion_tokens_details: { reasoning_tokens: 0, accepted_prediction_tokens: u.completion_tokens, rejected_prediction_tokens: 0 } },
           choices: [
             {
-              message: { role: 'assistant', content: ev.answer, ...(wantReference ? { reference: ev.reference.chunks } : {}) },
+              message: {
+                role: 'assistant',
+                content: stripThink(ev.answer),
+                ...(reasoning !== undefined ? { reasoning_content: reasoning } : {}),
+                ...(wantReference ? { reference: ev.reference.chunks } : {}),
+              },
               logprobs: null,
               finish_reason: 'stop',
               index: 0,

@@ -2,6 +2,7 @@ import { analyzeToString } from '@ragnest/nlp';
 import { CitationStream, stripMarkers } from '../../src/completions/citations.js';
 import { extractiveAnswer, EXTRACTIVE_NOTE, EXTRACTIVE_NOTHING } from '../../src/completions/extractive.js';
 import { fitMessages, knowledgeBlocks, parseNumberedList, systemPrompt } from '../../src/completions/prompt.js';
+import { ThinkSplitter, stripThink } from '../../src/completions/think.js';
 import { classicPatch, checkParameters } from '../../src/chats/chat.input.js';
 import { defaultPromptConfig } from '../../src/chats/chat.model.js';
 
@@ -123,5 +124,15 @@ describe('classic chat body mapping', () => {
     expect(() => classicPatch({ prompt: { similarity_threshold: 2 } })).toThrow('`similarity_threshold` should be between 0 and 1');
     expect(() => classicPatch({ llm: 'x' })).toThrow('`llm` should be an object');
     expect(() => checkParameters({ ...defaultPromptConfig(), system: 'none' })).toThrow("Parameter 'knowledge' is not used");
+  });
+});
+
+describe('think blocks', () => {
+  test('split across pieces, tags removed', () => {
+    const t = new ThinkSplitter();
+    const segs = [...t.push('<thi'), ...t.push('nk>Let me'), ...t.push(' think.</th'), ...t.push('ink>\n\nAnswer <b>x</b>'), ...t.finish()];
+    expect(segs.filter((x) => x.reasoning).map((x) => x.text).join('')).toBe('Let me think.');
+    expect(segs.filter((x) => !x.reasoning).map((x) => x.text).join('')).toBe('\n\nAnswer <b>x</b>');
+    expect(stripThink('<think>a\nb</think>\n\nAnswer')).toBe('Answer');
   });
 });

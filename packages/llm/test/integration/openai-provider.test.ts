@@ -46,6 +46,12 @@ test('streams the pieces in order, then the upstream usage', async () => {
   expect(sent.messages).toEqual([{ role: 'user', content: 'hi' }]);
 });
 
+test('reasoning_content is passed on inside <think> tags', async () => {
+  reply = () => ({ reasoningPieces: ['Let me ', 'think.'], pieces: ['Answer', '.'], usage: null });
+  const out = await collect(model().stream([{ role: 'user', content: 'q' }], {}, new AbortController().signal));
+  expect(out.flatMap((d) => (d.type === 'text' ? [d.text] : [])).join('')).toBe('<think>Let me think.</think>Answer.');
+});
+
 test('a server that reports no usage gets a token estimate', async () => {
   reply = () => ({ pieces: ['one two three'], usage: null });
   const out = await collect(model().stream([{ role: 'user', content: 'count please' }], {}, new AbortController().signal));
