@@ -109,6 +109,13 @@ test('a tenant configures its own model (set_api_key, set_tenant_info, my_llms) 
   // the stored answer is the concatenated deltas
   const list = await api.get(`/api/v1/chats/${chatId}/sessions?id=${session.json.data.id}`);
   expect(list.json.data[0].messages[2].content).toBe(joined);
+  // current OpenAI dialect: stream defaults to false; `model` other than "model" picks the model
+  const oa = await api.post(`/api/v1/openai/${chatId}/chat/completions`, { model: 'model', messages: [{ role: 'user', content: 'How deep is Lake Baikal?' }] });
+  expect(oa.json.object).toBe('chat.completion');
+  expect(oa.json.choices[0].message.content).toContain('Lake Baikal in Siberia is the deepest lake in the world.');
+  const other = await api.post(`/api/v1/openai/${chatId}/chat/completions`, { model: 'gpt-9@NoSuchFactory', messages: [{ role: 'user', content: 'How deep is Lake Baikal?' }] });
+  expect(other.json.code).toBe(100);
+  expect(other.json.message).toContain('gpt-9@NoSuchFactory is not configured');
   // current list shape
   const chats = await api.get('/api/v1/chats');
   expect(chats.json.data).toMatchObject({ total: 1, chats: [{ id: chatId }] });

@@ -19,6 +19,8 @@ export interface AnswerInput {
   chat: Chat;
   /** the conversation, ending with the user's question (user/assistant turns only) */
   messages: LlmMessage[];
+  /** a model other than the chat's (current OpenAI dialect: a `model` other than "model") */
+  modelName?: string;
   /** citations requested (the chat's show_quote and the request's flags) */
   quote: boolean;
   style: MarkerStyle;
@@ -90,7 +92,7 @@ export class AnswerService {
     const t0 = performance.now();
     const { chat, signal } = input;
     const pc = promptConfigOf(chat);
-    const model = await this.models.resolve(input.tenantId, chat.llmId || undefined);
+    const model = await this.models.resolve(input.tenantId, input.modelName || chat.llmId || undefined);
     const tModel = performance.now();
     const question = input.messages[input.messages.length - 1]?.content ?? '';
     const history = input.messages.map((m) => ({ ...m, content: m.role === 'assistant' ? stripMarkers(stripThink(m.content)) : m.content }));

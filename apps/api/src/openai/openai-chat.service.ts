@@ -54,6 +54,8 @@ export class OpenAIChatService {
       tenantId,
       chat,
       messages: convo,
+      // classic ignores `model`; current uses it unless it is the placeholder "model"
+      ...(current && model !== 'model' ? { modelName: model } : {}),
       quote: wantReference && promptConfigOf(chat).quote,
       style: current ? 'id' : 'hash',
       metadataCondition: extra.metadata_condition,
