@@ -92,7 +92,13 @@ export class AnswerService {
     const t0 = performance.now();
     const { chat, signal } = input;
     const pc = promptConfigOf(chat);
-    const model = await this.models.resolve(input.tenantId, input.modelName || chat.llmId || undefined);
+    // independent lookups, one round trip
+    const [model, live] = await Promise.all([
+      this.models.resolve(input.tenantId, input.modelName || chat.llmId || undefined),
+      chat.kbIds.length
+        ? this.db.dataset.findMany({ where: { id: { in: chat.kbIds }, tenantId: input.tenantId }, select: { id: true } }).then((rows) => rows.map((d) => d.id))
+        : Promise.resolve([] as string[]),
+    ]);
     const tModel = performance.now();
     const question = input.messages[input.messages.length - 1]?.content ?? '';
     const history = input.messages.map((m) => ({ ...m, content: m.role === 'assistant' ? stripMarkers(stripThink(m.content)) : m.content }));
@@ -108,8 +114,7 @@ export class AnswerService {
     const tRefine = performance.now();
 
     let kb = EMPTY;
-    if (chat.kbIds.length && searchQuestion.trim()) {
-      const live = (await this.db.dataset.findMany({ where: { id: { in: chat.kbIds }, tenantId: input.tenantId }, select: { id: true } })).map((d) => d.id);
+    if (live.length && searchQuestion.trim()) {
       let documentIds = input.documentIds ?? [];
       let filteredOut = false;
       const cond = input.metadataCondition;
