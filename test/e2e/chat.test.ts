@@ -362,6 +362,16 @@ describe('chat assistants (seed 001 §6)', () => {
       expect((await api.post(`/api/v1/chats/${chatId}/completions`, { question: 'q', session_id: 'nope' })).json).toEqual({ code: 102, message: "You don't own the session nope" });
     });
 
+    test('sessions/ask: one question over datasets, no assistant', async () => {
+      const r = await sse('/api/v1/sessions/ask', { question: 'What do foxes eat?', dataset_ids: [datasetId] });
+      const last = r.events[r.events.length - 2]!.json;
+      expect(last).toMatchObject({ code: 0, message: '' });
+      expect(last.data.answer).toContain('Foxes are small omnivorous mammals');
+      expect(last.data.reference.chunks[0].document_name).toBe('foxes.txt');
+      expect(r.events[r.events.length - 1]!.raw).toBe('{"code": 0, "message": "", "data": true}');
+      expect((await api.post('/api/v1/sessions/ask', { question: 'x', dataset_ids: ['0'.repeat(32)] })).json).toEqual({ code: 102, message: `You don't own the dataset ${'0'.repeat(32)}.` });
+    });
+
     test('related questions come from the model', async () => {
       const r = await api.post('/api/v1/sessions/related_questions', { question: 'fox', industry: 'zoology' });
       expect(r.json).toEqual({ code: 0, data: ['fox diet', 'fox habitat', 'red fox behaviour', 'omnivorous mammals', 'fox species'] });

@@ -33,6 +33,12 @@ export class CompletionsController {
   }
 
   @HttpCode(200)
+  @Post('sessions/ask')
+  async ask(@Auth() a: AuthContext, @Body() body: Record<string, unknown>, @Req() req: Request, @Res() res: Response) {
+    await this.completions.ask(a.tenantId, body, req, res);
+  }
+
+  @HttpCode(200)
   @Post(['sessions/related_questions', 'chat/recommendation'])
   async relatedQuestions(@Auth() a: AuthContext, @Body() body: Record<string, unknown>) {
     if (typeof body.question !== 'string' || !body.question.trim()) throw dataError('`question` is required.');

@@ -3,11 +3,12 @@ import { Injectable } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import type { AppConfig } from '@ragnest/config';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
-import type { ChatSession } from '@ragnest/db';
+import type { Chat, ChatSession, Prisma } from '@ragnest/db';
 import { LlmError, type LlmMessage } from '@ragnest/llm';
 import { getLogger } from '@ragnest/logger';
 import { InjectConfig } from '@ragnest/runtime';
-import { promptConfigOf } from '../chats/chat.model.js';
+import { DEFAULT_LLM_SETTING, defaultPromptConfig, promptConfigOf } from '../chats/chat.model.js';
+import { RetrievalService } from '../retrieval/retrieval.service.js';
 import { ChatsService } from '../chats/chats.service.js';
 import { SessionsService, type StoredMessage } from '../chats/sessions.service.js';
 import { AnswerService, type AnswerEvent } from './answer.service.js';
@@ -35,8 +36,71 @@ export class CompletionsService {
     private readonly chats: ChatsService,
     private readonly sessions: SessionsService,
     private readonly answers: AnswerService,
+    private readonly retrieval: RetrievalService,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
+
+  /**
+   * `POST /api/v1/sessions/ask` (§13): one question over the given datasets with the tenant's model, no
+   * assistant and no session; cumulative `{answer, reference}` events, then `data: true`.
+   */
+  async ask(tenantId: string, body: Record<string, unknown>, req: Request, res: Response): Promise<void> {
+    const question = typeof body.question === 'string' ? body.question : '';
+    if (!question.trim()) throw dataError('`question` is required.');
+    if (!Array.isArray(body.dataset_ids) || !body.dataset_ids.length) throw dataError('`dataset_ids` is required.');
+    const datasetIds = body.dataset_ids.map(String);
+    await this.retrieval.checkScope(tenantId, datasetIds, []);
+    const now = new Date();
+    // an ad-hoc assistant with the defaults of a new chat, over the given datasets
+    const chat: Chat = {
+      id: '',
+      tenantId,
+      name: 'ask',
+      description: '',
+      avatar: '',
+      language: 'English',
+      llmId: '',
+      llmSetting: { ...DEFAULT_LLM_SETTING } as Prisma.JsonObject,
+      promptConfig: { ...defaultPromptConfig() } as unknown as Prisma.JsonObject,
+      promptType: 'simple',
+      kbIds: datasetIds,
+      topN: 12,
+      topK: 1024,
+      similarityThreshold: 0.1,
+      vectorSimilarityWeight: 0.3,
+      rerankId: '',
+      doRefer: '1',
+      metaDataFilter: {},
+      createdAt: now,
+      updatedAt: now,
+    };
+    const current = this.config.compat === 'current';
+    const sse = new SseResponse(req, res);
+    const events = this.answers.answer({ tenantId, chat, messages: [{ role: 'user', content: question }], quote: true, style: current ? 'id' : 'hash', variables: {}, signal: sse.signal });
+    sse.open();
+    let answer = '';
+    try {
+      for await (const ev of events) {
+        if (ev.type === 'delta') {
+          // reasoning is not part of this route's answer
+          if (ev.reasoning) continue;
+          answer += ev.text;
+          await sse.write(`data:${JSON.stringify({ code: 0, message: '', data: { answer, reference: {} } })}\n\n`);
+        } else {
+          await sse.write(`data:${JSON.stringify({ code: 0, message: '', data: { answer, reference: ev.reference } })}\n\n`);
+        }
+      }
+    } catch (err) {
+      if (sse.signal.aborted) {
+        sse.end();
+        return;
+      }
+      const { message } = safeMessage(err);
+      await sse.write(`data:${JSON.stringify({ code: 500, message, data: { answer: `**ERROR**: ${message}`, reference: [] } })}\n\n`);
+    }
+    await sse.write('data:{"code": 0, "message": "", "data": true}\n\n');
+    sse.end();
+  }
 
   async complete(tenantId: string, chatId: string, body: Record<string, unknown>, req: Request, res: Response): Promise<unknown> {
     const current = this.config.compat === 'current';
