@@ -24,6 +24,17 @@ import { RetrievalGateway, SEARCH_KIND } from './retrieval/retrieval.gateway.js'
 import { HealthController } from './health/health.controller.js';
 import { ClassicImagesController, ImagesController } from './images/images.controller.js';
 import { ImagesService } from './images/images.service.js';
+import { chatModelsProvider } from './chats/chat-models.provider.js';
+import { ChatsController } from './chats/chats.controller.js';
+import { ChatsService } from './chats/chats.service.js';
+import { SessionsController } from './chats/sessions.controller.js';
+import { SessionsService } from './chats/sessions.service.js';
+import { AnswerService } from './completions/answer.service.js';
+import { CompletionsController } from './completions/completions.controller.js';
+import { CompletionsService } from './completions/completions.service.js';
+import { RelatedQuestionsService } from './completions/related.service.js';
+import { OpenAIController } from './openai/openai.controller.js';
+import { OpenAIChatService } from './openai/openai-chat.service.js';
 
 /** With API_KEY set, the default tenant owning that key exists before the first request. */
 @Injectable()
@@ -42,7 +53,20 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [RuntimeModule.forRoot(config), InfraModule],
-      controllers: [HealthController, AccountsController, DatasetsController, DocumentsController, ChunksController, RetrievalController, ClassicImagesController, ImagesController],
+      controllers: [
+        HealthController,
+        AccountsController,
+        DatasetsController,
+        DocumentsController,
+        ChunksController,
+        RetrievalController,
+        ChatsController,
+        SessionsController,
+        CompletionsController,
+        OpenAIController,
+        ClassicImagesController,
+        ImagesController,
+      ],
       providers: [
         { provide: SEARCH_KIND, useValue: config.elasticsearch ? 'elasticsearch' : 'embedded' },
         AuthService,
@@ -60,6 +84,13 @@ export class ApiModule implements NestModule {
         RetrievalGateway,
         RetrievalService,
         DefaultTenant,
+        chatModelsProvider,
+        ChatsService,
+        SessionsService,
+        AnswerService,
+        CompletionsService,
+        RelatedQuestionsService,
+        OpenAIChatService,
       ],
     };
   }
