@@ -22,6 +22,8 @@ export interface AppConfig {
     maxRetries: number;
     timeoutMs: number;
   };
+  /** default chat model; absent = no default (tenants configure their own, or get extractive answers) */
+  llm: { default?: { baseUrl: string; apiKey?: string; model: string; factory: string }; timeoutMs: number };
   upload: { maxFileBytes: number; maxFiles: number };
   parse: { maxInMemoryBytes: number };
   workers: {
@@ -60,6 +62,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(
       'Invalid configuration:\n  EMBEDDING_PROVIDER=openai needs EMBEDDING_BASE_URL and EMBEDDING_MODEL',
     );
+  }
+  if (!!e.LLM_BASE_URL !== !!e.LLM_MODEL) {
+    throw new ConfigError('Invalid configuration:\n  LLM_BASE_URL and LLM_MODEL must be set together');
   }
   return {
     env: e,
@@ -101,6 +106,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       batchSize: e.EMBEDDING_BATCH_SIZE,
       maxRetries: e.EMBEDDING_MAX_RETRIES,
       timeoutMs: e.EMBEDDING_TIMEOUT_MS,
+    },
+    llm: {
+      ...(e.LLM_BASE_URL && e.LLM_MODEL
+        ? { default: { baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL, factory: e.LLM_PROVIDER_NAME, ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}) } }
+        : {}),
+      timeoutMs: e.LLM_TIMEOUT_MS,
     },
     upload: { maxFileBytes: e.UPLOAD_MAX_FILE_BYTES, maxFiles: e.UPLOAD_MAX_FILES },
     parse: { maxInMemoryBytes: e.PARSE_MAX_IN_MEMORY_BYTES },

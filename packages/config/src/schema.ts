@@ -47,6 +47,14 @@ export const envSchema = z.object({
   EMBEDDING_MAX_RETRIES: int(4, 0),
   EMBEDDING_TIMEOUT_MS: int(60_000, 100),
 
+  /** default chat model (OpenAI protocol) for tenants that configured none; unset = extractive answers */
+  LLM_BASE_URL: optionalString,
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: optionalString,
+  LLM_PROVIDER_NAME: z.string().default('OpenAI-API-Compatible'),
+  /** longest wait for the model's first byte and between two streamed pieces */
+  LLM_TIMEOUT_MS: int(60_000, 100),
+
   UPLOAD_MAX_FILE_BYTES: int(512 * 1024 * 1024, 1),
   UPLOAD_MAX_FILES: int(64, 1),
   /** PDF/DOCX are parsed in memory; larger files fail with a clear message */
