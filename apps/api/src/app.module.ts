@@ -22,6 +22,10 @@ import { RetrievalController } from './retrieval/retrieval.controller.js';
 import { RetrievalService } from './retrieval/retrieval.service.js';
 import { RetrievalGateway, SEARCH_KIND } from './retrieval/retrieval.gateway.js';
 import { HealthController } from './health/health.controller.js';
+import { AGENT_CHAT_MODELS, AGENT_CONTROLLERS, AGENT_PROVIDERS } from './agents/index.js';
+import { DbChatModelResolver } from '@ragnest/llm';
+import { CONFIG, PRISMA } from '@ragnest/runtime';
+import type { PrismaClient } from '@ragnest/db';
 
 /** With API_KEY set, the default tenant owning that key exists before the first request. */
 @Injectable()
@@ -40,7 +44,7 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [RuntimeModule.forRoot(config), InfraModule],
-      controllers: [HealthController, AccountsController, DatasetsController, DocumentsController, ChunksController, RetrievalController],
+      controllers: [HealthController, AccountsController, DatasetsController, DocumentsController, ChunksController, RetrievalController, ...AGENT_CONTROLLERS],
       providers: [
         { provide: SEARCH_KIND, useValue: config.elasticsearch ? 'elasticsearch' : 'embedded' },
         AuthService,
@@ -57,6 +61,14 @@ export class ApiModule implements NestModule {
         RetrievalGateway,
         RetrievalService,
         DefaultTenant,
+        ...AGENT_PROVIDERS,
+        // the tenants' chat models for agents; at merge, make this `useExisting` of the chat feature's resolver provider
+        {
+          provide: AGENT_CHAT_MODELS,
+          inject: [PRISMA, CONFIG],
+          useFactory: (db: PrismaClient, c: AppConfig) =>
+            new DbChatModelResolver(db, { timeoutMs: c.llm.timeoutMs, ...(c.llm.default ? { default: c.llm.default } : {}) }),
+        },
       ],
     };
   }
