@@ -8,7 +8,7 @@ import { InjectConfig } from '@ragnest/runtime';
 import { ApiKeyGuard } from '../auth/guards.js';
 import { Auth, type AuthContext } from '../auth/tenant.decorator.js';
 import { Body } from '../ragflow/body.js';
-import { AgentRunService } from './agent-run.service.js';
+import { AgentRunService, publicError, type Turn } from './agent-run.service.js';
 import { AgentSessionsService, loadStoredDsl } from './agent-sessions.service.js';
 import { classicWire, converseWire, eventWire, frame, openaiWire } from './agent-wire.js';
 import { boolParam } from './query.js';
@@ -78,19 +78,30 @@ export class AgentCompletionsController {
    */
   @Post('agents/:agentId/converse')
   async converse(@Auth() auth: AuthContext, @Param('agentId') agentId: string, @Body() body: Record<string, unknown>, @Res() res: Response) {
-    const question = text(body.question ?? body.query);
-    if (!question.trim()) throw dataError('`question` is required.');
-    const sessionId = text(body.session_id);
-    const agent = await this.runs.agentFor(auth.tenantId, agentId);
-    const turn = await this.runs.prepare(auth.tenantId, agent, {
-      question,
-      createSession: true,
-      userId: text(body.user_id) || auth.tenantId,
-      body,
-      ...(sessionId ? { sessionId } : {}),
-    });
+    const stream = boolParam(body.stream, false);
+    let turn: Turn;
+    try {
+      const question = text(body.question ?? body.query);
+      if (!question.trim()) throw dataError('`question` is required.');
+      const sessionId = text(body.session_id);
+      const agent = await this.runs.agentFor(auth.tenantId, agentId);
+      turn = await this.runs.prepare(auth.tenantId, agent, {
+        question,
+        createSession: true,
+        userId: text(body.user_id) || auth.tenantId,
+        body,
+        ...(sessionId ? { sessionId } : {}),
+      });
+    } catch (e) {
+      // seed 000's stream reader only looks at `data:` lines: a refusal must be one, or the script prints nothing
+      const pub = publicError(e);
+      if (!stream || !pub) throw e;
+      res.status(200).setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+      res.end(frame({ code: pub.code, message: pub.message }) + 'data:[DONE]\n\n');
+      return;
+    }
     const meta = { agentId, sessionId: turn.session!.id, messageId: turn.messageId, createdAt: turn.createdAt };
-    await this.responder.send(turn, converseWire(meta), boolParam(body.stream, false), res);
+    await this.responder.send(turn, converseWire(meta), stream, res);
   }
 
   /** §10, agent variant: `model` and `messages` required, `stream` defaults to false, a session is used only when named. */
