@@ -22,10 +22,18 @@ import { RetrievalController } from './retrieval/retrieval.controller.js';
 import { RetrievalService } from './retrieval/retrieval.service.js';
 import { RetrievalGateway, SEARCH_KIND } from './retrieval/retrieval.gateway.js';
 import { HealthController } from './health/health.controller.js';
+import { CHAT_MODELS, chatModelsProvider } from './chats/chat-models.provider.js';
+import { ChatsController } from './chats/chats.controller.js';
+import { ChatsService } from './chats/chats.service.js';
+import { SessionsController } from './chats/sessions.controller.js';
+import { SessionsService } from './chats/sessions.service.js';
+import { AnswerService } from './completions/answer.service.js';
+import { CompletionsController } from './completions/completions.controller.js';
+import { CompletionsService } from './completions/completions.service.js';
+import { RelatedQuestionsService } from './completions/related.service.js';
+import { OpenAIController } from './openai/openai.controller.js';
+import { OpenAIChatService } from './openai/openai-chat.service.js';
 import { AGENT_CHAT_MODELS, AGENT_CONTROLLERS, AGENT_PROVIDERS } from './agents/index.js';
-import { DbChatModelResolver } from '@ragnest/llm';
-import { CONFIG, PRISMA } from '@ragnest/runtime';
-import type { PrismaClient } from '@ragnest/db';
 
 /** With API_KEY set, the default tenant owning that key exists before the first request. */
 @Injectable()
@@ -44,7 +52,19 @@ export class ApiModule implements NestModule {
     return {
       module: ApiModule,
       imports: [RuntimeModule.forRoot(config), InfraModule],
-      controllers: [HealthController, AccountsController, DatasetsController, DocumentsController, ChunksController, RetrievalController, ...AGENT_CONTROLLERS],
+      controllers: [
+        HealthController,
+        AccountsController,
+        DatasetsController,
+        DocumentsController,
+        ChunksController,
+        RetrievalController,
+        ChatsController,
+        SessionsController,
+        CompletionsController,
+        OpenAIController,
+        ...AGENT_CONTROLLERS,
+      ],
       providers: [
         { provide: SEARCH_KIND, useValue: config.elasticsearch ? 'elasticsearch' : 'embedded' },
         AuthService,
@@ -61,14 +81,16 @@ export class ApiModule implements NestModule {
         RetrievalGateway,
         RetrievalService,
         DefaultTenant,
+        chatModelsProvider,
+        ChatsService,
+        SessionsService,
+        AnswerService,
+        CompletionsService,
+        RelatedQuestionsService,
+        OpenAIChatService,
         ...AGENT_PROVIDERS,
-        // the tenants' chat models for agents; at merge, make this `useExisting` of the chat feature's resolver provider
-        {
-          provide: AGENT_CHAT_MODELS,
-          inject: [PRISMA, CONFIG],
-          useFactory: (db: PrismaClient, c: AppConfig) =>
-            new DbChatModelResolver(db, { timeoutMs: c.llm.timeoutMs, ...(c.llm.default ? { default: c.llm.default } : {}) }),
-        },
+        // agents resolve tenants' chat models through the chat feature's resolver (one cache, one config)
+        { provide: AGENT_CHAT_MODELS, useExisting: CHAT_MODELS },
       ],
     };
   }

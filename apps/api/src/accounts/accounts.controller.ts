@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Delete, Get, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import { DomainError, RetCode } from '@ragnest/contracts';
 import { Body } from '../ragflow/body.js';
@@ -18,6 +18,7 @@ function required(body: Record<string, unknown>, keys: string[]): Record<string,
 export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
+  @HttpCode(200)
   @Post(['v1/user/register', 'api/v1/users'])
   async register(@Body() body: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
     const { email, nickname, password } = required(body, ['email', 'nickname', 'password']);
@@ -27,6 +28,7 @@ export class AccountsController {
     return okJson(user, `${nickname}, welcome aboard!`);
   }
 
+  @HttpCode(200)
   @Post(['v1/user/login', 'api/v1/auth/login'])
   async login(@Body() body: Record<string, unknown>, @Res({ passthrough: true }) res: Response) {
     const { email, password } = required(body, ['email', 'password']);
@@ -36,6 +38,7 @@ export class AccountsController {
     return okJson({ ...user, access_token: session }, 'Welcome back!');
   }
 
+  @HttpCode(200)
   @Post(['v1/system/new_token', 'api/v1/system/tokens'])
   @UseGuards(SessionGuard)
   async newToken(@Auth() auth: AuthContext, @Query('name') name?: string) {
@@ -61,6 +64,7 @@ export class AccountsController {
     return okJson(await this.accounts.tenantInfo(auth.tenantId));
   }
 
+  @HttpCode(200)
   @Post('v1/user/set_tenant_info')
   @UseGuards(SessionGuard)
   async setTenantInfo(@Auth() auth: AuthContext, @Body() body: Record<string, unknown>) {
@@ -74,6 +78,17 @@ export class AccountsController {
     return okJson(await this.accounts.myLlms(auth.tenantId));
   }
 
+  /** RAGFlow's route for self-hosted / OpenAI-compatible models: factory, model name, base URL and key together. */
+  @HttpCode(200)
+  @Post('v1/llm/add_llm')
+  @UseGuards(SessionGuard)
+  async addLlm(@Auth() auth: AuthContext, @Body() body: Record<string, unknown>) {
+    const { llm_name: _name } = required(body, ['llm_factory', 'llm_name']);
+    await this.accounts.setApiKey(auth.tenantId, body);
+    return okJson(true);
+  }
+
+  @HttpCode(200)
   @Post('v1/llm/set_api_key')
   @UseGuards(SessionGuard)
   async setApiKey(@Auth() auth: AuthContext, @Body() body: Record<string, unknown>) {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { newApiKey, newBetaToken, newId, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
-import { InjectDb } from '@ragnest/runtime';
+import { InjectConfig, InjectDb } from '@ragnest/runtime';
+import type { AppConfig } from '@ragnest/config';
 import { hashPassword, verifyPassword } from '../auth/password.js';
 import { rowTimes } from '../ragflow/format.js';
 import { EmbeddingModels } from '../datasets/embedding-models.js';
@@ -19,7 +20,17 @@ export interface RegisterInput {
 /** Accounts, login sessions, API keys and per-tenant model settings (RAGFlow's web API). */
 @Injectable()
 export class AccountsService {
-  constructor(@InjectDb() private readonly db: PrismaClient, private readonly models: EmbeddingModels) {}
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    private readonly models: EmbeddingModels,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** The installation's default chat model id (LLM_*), or "" */
+  private defaultChatModel(): string {
+    const d = this.config.llm.default;
+    return d ? `${d.model}@${d.factory}` : '';
+  }
 
   async register(input: RegisterInput) {
     if (!EMAIL.test(input.email)) throw new DomainError(RetCode.OPERATING_ERROR, `Invalid email address: ${input.email}!`);
@@ -99,7 +110,7 @@ export class AccountsService {
     return {
       tenant_id: t.id,
       name: t.name,
-      llm_id: t.llmId,
+      llm_id: t.llmId || this.defaultChatModel(),
       embd_id: t.embdId || this.models.defaultModelId(),
       img2txt_id: t.img2txtId,
       asr_id: t.asrId,
@@ -115,6 +126,8 @@ export class AccountsService {
     if (body.tenant_id !== undefined && body.tenant_id !== tenantId) throw new DomainError(RetCode.PERMISSION_ERROR, 'No authorization.');
     const embd = str('embd_id');
     if (embd) this.models.assertUsable(embd);
+    const llm = str('llm_id')?.trim();
+    if (llm) await this.rememberChatModel(tenantId, llm);
     await this.db.tenant.update({
       where: { id: tenantId },
       data: {
@@ -128,6 +141,16 @@ export class AccountsService {
     });
   }
 
+  /** Records a chat model name under its factory so my_llms lists it (a factory without a row keeps none). */
+  private async rememberChatModel(tenantId: string, modelId: string): Promise<void> {
+    const at = modelId.lastIndexOf('@');
+    if (at < 0) return;
+    const [name, factory] = [modelId.slice(0, at), modelId.slice(at + 1)];
+    await this.db.$executeRaw`
+      UPDATE tenant_llm SET chat_models = array_append(chat_models, ${name}), updated_at = now()
+      WHERE tenant_id = ${tenantId} AND llm_factory = ${factory} AND NOT (${name} = ANY(chat_models))`;
+  }
+
   async myLlms(tenantId: string) {
     const out: Record<string, { tags: string; llm: { type: string; name: string; used_token: number }[] }> = {};
     for (const m of this.models.available()) {
@@ -135,7 +158,14 @@ export class AccountsService {
       (out[factory] ??= { tags: 'TEXT EMBEDDING', llm: [] }).llm.push({ type: 'embedding', name, used_token: 0 });
     }
     const rows = await this.db.tenantLlm.findMany({ where: { tenantId } });
-    for (const r of rows) out[r.llmFactory] ??= { tags: 'LLM', llm: [] };
+    for (const r of rows) {
+      const entry = (out[r.llmFactory] ??= { tags: 'LLM,CHAT', llm: [] });
+      for (const name of r.chatModels) entry.llm.push({ type: 'chat', name, used_token: 0 });
+    }
+    const d = this.config.llm.default;
+    if (d && !rows.some((r) => r.llmFactory === d.factory)) {
+      (out[d.factory] ??= { tags: 'LLM,CHAT', llm: [] }).llm.push({ type: 'chat', name: d.model, used_token: 0 });
+    }
     return out;
   }
 
@@ -144,11 +174,16 @@ export class AccountsService {
     const apiKey = typeof body.api_key === 'string' ? body.api_key : '';
     if (!factory) throw new DomainError(RetCode.ARGUMENT_ERROR, 'required argument are missing: llm_factory; ');
     const apiBase = typeof body.base_url === 'string' ? body.base_url : typeof body.api_base === 'string' ? body.api_base : '';
+    // a chat model named with the key (set_api_key's llm_name, add_llm's llm_name) is listed by my_llms
+    const modelType = typeof body.model_type === 'string' ? body.model_type : 'chat';
+    const name = typeof body.llm_name === 'string' && modelType === 'chat' ? body.llm_name.replace(/___[A-Za-z0-9-]+$/, '').trim() : '';
+    if (apiBase && !/^https?:\/\/[^\s]+$/i.test(apiBase)) throw new DomainError(RetCode.ARGUMENT_ERROR, `Invalid base URL: ${apiBase}`);
     await this.db.tenantLlm.upsert({
       where: { tenantId_llmFactory: { tenantId, llmFactory: factory } },
-      create: { tenantId, llmFactory: factory, apiKey, apiBase },
-      update: { apiKey, apiBase },
+      create: { tenantId, llmFactory: factory, apiKey, apiBase, chatModels: name ? [name] : [] },
+      update: { apiKey, ...(apiBase ? { apiBase } : {}) },
     });
+    if (name) await this.rememberChatModel(tenantId, `${name}@${factory}`);
   }
 
   /** The default tenant `npm start` creates, owning the configured API key. Idempotent. */

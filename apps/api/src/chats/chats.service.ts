@@ -1,0 +1,186 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError, RetCode, dataError } from '@ragnest/contracts';
+import { newId, Prisma, type Chat, type PrismaClient } from '@ragnest/db';
+import { LlmError, type DbChatModelResolver } from '@ragnest/llm';
+import { InjectDb } from '@ragnest/runtime';
+import { DatasetsService } from '../datasets/datasets.service.js';
+import { datasetView } from '../datasets/dataset.view.js';
+import { DEFAULT_LLM_SETTING, defaultPromptConfig, type PromptConfig } from './chat.model.js';
+import { checkParameters, type ChatPatch } from './chat.input.js';
+import { classicChatView, currentChatView } from './chat.view.js';
+import { InjectChatModels } from './chat-models.provider.js';
+
+export interface ListQuery {
+  page: number;
+  pageSize: number;
+  orderBy: 'create_time' | 'update_time' | 'name';
+  desc: boolean;
+  id?: string;
+  name?: string;
+  keywords?: string;
+}
+
+const ORDER: Record<ListQuery['orderBy'], keyof Chat> = { create_time: 'createdAt', update_time: 'updatedAt', name: 'name' };
+
+/** Chat assistants (RAGFlow dialogs): validation, storage and the two generations' objects. */
+@Injectable()
+export class ChatsService {
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    private readonly datasets: DatasetsService,
+    @InjectChatModels() private readonly models: DbChatModelResolver,
+  ) {}
+
+  /** The chat if the tenant owns it, else null. */
+  find(tenantId: string, chatId: string): Promise<Chat | null> {
+    return this.db.chat.findFirst({ where: { id: chatId, tenantId } });
+  }
+
+  private async checkDatasets(tenantId: string, ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    const rows = await this.db.dataset.findMany({ where: { id: { in: ids }, tenantId }, select: { id: true, embeddingModel: true } });
+    const owned = new Set(rows.map((r) => r.id));
+    const stray = ids.find((id) => !owned.has(id));
+    if (stray) throw dataError(`You don't own the dataset ${stray}`);
+    const counts = await this.datasets.counts(ids);
+    const empty = ids.find((id) => !(counts.get(id)?.chunkCount ?? 0));
+    if (empty) throw dataError(`The dataset ${empty} doesn't own parsed file`);
+    if (new Set(rows.map((r) => r.embeddingModel)).size > 1) throw new DomainError(RetCode.AUTHENTICATION_ERROR, 'Datasets use different embedding models."');
+  }
+
+  private async checkModels(tenantId: string, p: ChatPatch): Promise<void> {
+    if (p.llmId) {
+      try {
+        await this.models.resolve(tenantId, p.llmId);
+      } catch (err) {
+        if (err instanceof LlmError) throw dataError(`\`model_name\` ${p.llmId} doesn't exist`);
+        throw err;
+      }
+    }
+    // rerank models are not run by this server; refuse them rather than silently ignore them
+    if (p.rerankId) throw dataError(`\`rerank_model\` ${p.rerankId} doesn't exist`);
+  }
+
+  private async nameTaken(tenantId: string, name: string, exceptId?: string): Promise<boolean> {
+    const hit = await this.db.chat.findFirst({ where: { tenantId, name, ...(exceptId ? { NOT: { id: exceptId } } : {}) }, select: { id: true } });
+    return !!hit;
+  }
+
+  async create(tenantId: string, p: ChatPatch, lowerCaseMessages = false): Promise<Chat> {
+    const name = p.name?.trim() ?? '';
+    if (!name) throw dataError('`name` is required.');
+    await this.checkDatasets(tenantId, p.kbIds ?? []);
+    await this.checkModels(tenantId, p);
+    const pc: PromptConfig = p.promptConfig ?? defaultPromptConfig();
+    checkParameters(pc);
+    if (await this.nameTaken(tenantId, name)) throw dataError(lowerCaseMessages ? 'duplicated chat name in creating chat' : 'Duplicated chat name in creating chat.');
+    return this.db.chat.create({
+      data: {
+        id: newId(),
+        tenantId,
+        name,
+        ...(p.avatar !== undefined ? { avatar: p.avatar } : {}),
+        ...(p.description !== undefined ? { description: p.description } : {}),
+        ...(p.language !== undefined ? { language: p.language } : {}),
+        llmId: p.llmId ?? '',
+        llmSetting: (p.llmSetting ?? { ...DEFAULT_LLM_SETTING }) as Prisma.InputJsonValue,
+        promptConfig: pc as Prisma.InputJsonValue,
+        kbIds: p.kbIds ?? [],
+        ...(p.topN !== undefined ? { topN: p.topN } : {}),
+        ...(p.topK !== undefined ? { topK: p.topK } : {}),
+        ...(p.similarityThreshold !== undefined ? { similarityThreshold: p.similarityThreshold } : {}),
+        ...(p.vectorSimilarityWeight !== undefined ? { vectorSimilarityWeight: p.vectorSimilarityWeight } : {}),
+        ...(p.doRefer !== undefined ? { doRefer: p.doRefer } : {}),
+      },
+    });
+  }
+
+  /** Merges the patch into the chat. Datasets change only when `dataset_ids` was sent (§16 #12). */
+  async update(tenantId: string, chatId: string, p: ChatPatch, lowerCaseMessages = false): Promise<Chat> {
+    const chat = await this.find(tenantId, chatId);
+    if (!chat) throw lowerCaseMessages ? new DomainError(RetCode.AUTHENTICATION_ERROR, 'no authorization') : dataError('You do not own the chat');
+    if (p.name !== undefined) {
+      if (!p.name.trim()) throw dataError('`name` cannot be empty.');
+      if (p.name.trim() !== chat.name && (await this.nameTaken(tenantId, p.name.trim(), chatId))) {
+        throw dataError(lowerCaseMessages ? 'duplicated chat name in updating chat' : 'Duplicated chat name in updating chat.');
+      }
+    }
+    if (p.kbIds) await this.checkDatasets(tenantId, p.kbIds);
+    await this.checkModels(tenantId, p);
+    if (p.promptConfig) checkParameters(p.promptConfig);
+    return this.db.chat.update({
+      where: { id: chatId },
+      data: {
+        ...(p.name !== undefined ? { name: p.name.trim() } : {}),
+        ...(p.avatar !== undefined ? { avatar: p.avatar } : {}),
+        ...(p.description !== undefined ? { description: p.description } : {}),
+        ...(p.language !== undefined ? { language: p.language } : {}),
+        ...(p.llmId !== undefined ? { llmId: p.llmId } : {}),
+        ...(p.llmSetting ? { llmSetting: p.llmSetting as Prisma.InputJsonValue } : {}),
+        ...(p.promptConfig ? { promptConfig: p.promptConfig as Prisma.InputJsonValue } : {}),
+        ...(p.kbIds ? { kbIds: p.kbIds } : {}),
+        ...(p.topN !== undefined ? { topN: p.topN } : {}),
+        ...(p.topK !== undefined ? { topK: p.topK } : {}),
+        ...(p.similarityThreshold !== undefined ? { similarityThreshold: p.similarityThreshold } : {}),
+        ...(p.vectorSimilarityWeight !== undefined ? { vectorSimilarityWeight: p.vectorSimilarityWeight } : {}),
+        ...(p.rerankId !== undefined ? { rerankId: p.rerankId } : {}),
+        ...(p.doRefer !== undefined ? { doRefer: p.doRefer } : {}),
+      },
+    });
+  }
+
+  async list(tenantId: string, q: ListQuery): Promise<{ total: number; rows: Chat[] }> {
+    const where: Prisma.ChatWhereInput = {
+      tenantId,
+      ...(q.id ? { id: q.id } : {}),
+      ...(q.name ? { name: q.name } : {}),
+      ...(q.keywords ? { name: { contains: q.keywords, mode: 'insensitive' } } : {}),
+    };
+    const [total, rows] = await Promise.all([
+      this.db.chat.count({ where }),
+      this.db.chat.findMany({
+        where,
+        orderBy: [{ [ORDER[q.orderBy]]: q.desc ? 'desc' : 'asc' }, { id: 'asc' }],
+        skip: (q.page - 1) * q.pageSize,
+        take: q.pageSize,
+      }),
+    ]);
+    return { total, rows };
+  }
+
+  /** Classic list objects carry the full dataset rows under `datasets`. */
+  async classicViews(rows: Chat[]) {
+    const ids = [...new Set(rows.flatMap((r) => r.kbIds))];
+    const [datasets, counts] = await Promise.all([this.db.dataset.findMany({ where: { id: { in: ids } } }), this.datasets.counts(ids)]);
+    const byId = new Map(datasets.map((d) => [d.id, datasetView(d, counts.get(d.id)!)]));
+    return rows.map((r) => classicChatView(r, r.kbIds.flatMap((id) => (byId.has(id) ? [byId.get(id)] : []))));
+  }
+
+  async currentViews(rows: Chat[]) {
+    const ids = [...new Set(rows.flatMap((r) => r.kbIds))];
+    const names = new Map((await this.db.dataset.findMany({ where: { id: { in: ids } }, select: { id: true, name: true } })).map((d) => [d.id, d.name]));
+    return rows.map((r) => currentChatView(r, r.kbIds.flatMap((id) => (names.has(id) ? [names.get(id)!] : []))));
+  }
+
+  /**
+   * Classic delete (§7.4): null/absent/[] ids delete every chat of the tenant; unknown ids are reported, and
+   * the call fails only when nothing was deleted.
+   */
+  async remove(tenantId: string, ids: string[] | null, deleteAll = false): Promise<{ success_count: number; errors: string[] } | null> {
+    if (ids === null || ids.length === 0) {
+      if (ids !== null && !deleteAll) return null;
+      await this.db.chat.deleteMany({ where: { tenantId } });
+      return null;
+    }
+    const errors: string[] = [];
+    const seen = new Set<string>();
+    const dups = new Set<string>();
+    for (const id of ids) (seen.has(id) ? dups : seen).add(id);
+    const owned = new Set((await this.db.chat.findMany({ where: { tenantId, id: { in: [...seen] } }, select: { id: true } })).map((r) => r.id));
+    for (const id of seen) if (!owned.has(id)) errors.push(`Assistant(${id}) not found.`);
+    if (dups.size) errors.push(`Duplicate assistant ids: ${[...dups].join(', ')}`);
+    const { count } = await this.db.chat.deleteMany({ where: { tenantId, id: { in: [...owned] } } });
+    if (count === 0) throw dataError(errors.join('; ') || 'No chat was deleted');
+    return errors.length ? { success_count: count, errors } : null;
+  }
+}

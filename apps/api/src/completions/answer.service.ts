@@ -1,0 +1,182 @@
+import { Injectable } from '@nestjs/common';
+import { dataError } from '@ragnest/contracts';
+import type { Chat, PrismaClient } from '@ragnest/db';
+import type { DbChatModelResolver, LlmMessage, LlmUsage } from '@ragnest/llm';
+import { countTokens } from '@ragnest/nlp';
+import { InjectDb } from '@ragnest/runtime';
+import { InjectChatModels } from '../chats/chat-models.provider.js';
+import { llmSettingOf, promptConfigOf } from '../chats/chat.model.js';
+import type { StoredReference } from '../chats/sessions.service.js';
+import { RetrievalService } from '../retrieval/retrieval.service.js';
+import { CitationStream, stripMarkers, type MarkerStyle } from './citations.js';
+import { extractiveAnswer } from './extractive.js';
+import { fitMessages, knowledgeBlocks, refineQuestionMessages, systemPrompt } from './prompt.js';
+
+export interface AnswerInput {
+  tenantId: string;
+  chat: Chat;
+  /** the conversation, ending with the user's question (user/assistant turns only) */
+  messages: LlmMessage[];
+  /** citations requested (the chat's show_quote and the request's flags) */
+  quote: boolean;
+  style: MarkerStyle;
+  /** restrict retrieval to these documents (`doc_ids`) */
+  documentIds?: string[];
+  /** values for the system prompt's variables */
+  variables: Record<string, unknown>;
+  signal: AbortSignal;
+}
+
+export type AnswerEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'final'; answer: string; reference: StoredReference; prompt: string; usage: LlmUsage; createdAt: number };
+
+type Retrieved = Awaited<ReturnType<RetrievalService['retrieve']>>;
+type RetrievedChunk = Retrieved['chunks'][number];
+
+/** RAGFlow's chunks_format: the reference chunk shape of completions and sessions. */
+export function formatChunk(c: RetrievedChunk): Record<string, unknown> {
+  return {
+    id: c.id,
+    content: c.content,
+    document_id: c.document_id,
+    document_name: c.document_name,
+    dataset_id: c.dataset_id,
+    image_id: c.image_id,
+    positions: c.positions,
+    url: null,
+    similarity: c.similarity,
+    vector_similarity: c.vector_similarity,
+    term_similarity: c.term_similarity,
+    doc_type: c.doc_type_kwd,
+  };
+}
+
+/** doc_aggs over the cited chunks (all retrieved ones when none was cited). */
+function reference(kb: Retrieved, cited: Set<number>): StoredReference {
+  const chunks = kb.chunks;
+  const counted = cited.size ? [...cited].sort((a, b) => a - b).map((i) => chunks[i]!).filter(Boolean) : chunks;
+  const aggs = new Map<string, { doc_name: string; doc_id: string; count: number }>();
+  for (const c of counted) {
+    const a = aggs.get(c.document_id) ?? { doc_name: c.document_name, doc_id: c.document_id, count: 0 };
+    a.count++;
+    aggs.set(c.document_id, a);
+  }
+  return { total: kb.total, chunks: chunks.map(formatChunk), doc_aggs: [...aggs.values()].sort((a, b) => b.count - a.count) };
+}
+
+const EMPTY: Retrieved = { total: 0, chunks: [], doc_aggs: [] };
+const ms = (a: number, b: number) => `${(b - a).toFixed(1)}ms`;
+
+/**
+ * One chat turn, dialect-neutral (RAGFlow's async_chat, §4): refine the question, retrieve, answer with the
+ * model (or extractively without one), cite. Yields the committed answer text as it grows, then the final
+ * answer with its reference. Model errors surface as LlmError; aborting `signal` cancels the model call.
+ */
+@Injectable()
+export class AnswerService {
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    private readonly retrieval: RetrievalService,
+    @InjectChatModels() private readonly models: DbChatModelResolver,
+  ) {}
+
+  async *answer(input: AnswerInput): AsyncGenerator<AnswerEvent> {
+    const t0 = performance.now();
+    const { chat, signal } = input;
+    const pc = promptConfigOf(chat);
+    const model = await this.models.resolve(input.tenantId, chat.llmId || undefined);
+    const tModel = performance.now();
+    const question = input.messages[input.messages.length - 1]?.content ?? '';
+    const history = input.messages.map((m) => ({ ...m, content: m.role === 'assistant' ? stripMarkers(m.content) : m.content }));
+
+    let searchQuestion = question;
+    const userTurns = history.filter((m) => m.role === 'user');
+    if (chat.kbIds.length && model && pc.refine_multiturn && userTurns.length > 1) {
+      // the last three user turns and the answers between them
+      const firstKept = history.lastIndexOf(userTurns[userTurns.length - Math.min(3, userTurns.length)]!);
+      const r = await model.complete(refineQuestionMessages(history.slice(firstKept), new Date().toISOString().slice(0, 10)), { temperature: 0.1, max_tokens: 256 }, signal);
+      searchQuestion = r.text.trim() || question;
+    }
+    const tRefine = performance.now();
+
+    let kb = EMPTY;
+    if (chat.kbIds.length && searchQuestion.trim()) {
+      const live = (await this.db.dataset.findMany({ where: { id: { in: chat.kbIds }, tenantId: input.tenantId }, select: { id: true } })).map((d) => d.id);
+      if (live.length) {
+        kb = await this.retrieval.retrieve({
+          tenantId: input.tenantId,
+          datasetIds: live,
+          documentIds: input.documentIds ?? [],
+          question: searchQuestion,
+          page: 1,
+          pageSize: Math.max(1, chat.topN),
+          similarityThreshold: chat.similarityThreshold,
+          vectorSimilarityWeight: chat.vectorSimilarityWeight,
+          topK: chat.topK,
+          highlight: false,
+        });
+      }
+    }
+    const tRetrieval = performance.now();
+    const quote = input.quote && kb.chunks.length > 0;
+    const timing = (tGen: number) =>
+      `\n\n### Timing\n  - Total: ${ms(t0, tGen)}\n  - Check LLM: ${ms(t0, tModel)}\n  - Query refinement: ${ms(tModel, tRefine)}\n  - Retrieval: ${ms(tRefine, tRetrieval)}\n  - Generate answer: ${ms(tRetrieval, tGen)}`;
+    const done = (answer: string, cited: Set<number>, prompt: string, usage?: LlmUsage): AnswerEvent => {
+      const completionTokens = countTokens(answer);
+      const promptTokens = countTokens(prompt) + countTokens(question);
+      return {
+        type: 'final',
+        answer,
+        reference: quote ? reference(kb, cited) : { total: 0, chunks: [], doc_aggs: [] },
+        prompt: prompt + timing(performance.now()),
+        usage: usage ?? { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+        createdAt: Date.now() / 1000,
+      };
+    };
+
+    if (chat.kbIds.length && !kb.chunks.length && pc.empty_response) {
+      yield { type: 'delta', text: pc.empty_response };
+      yield done(pc.empty_response, new Set(), '');
+      return;
+    }
+
+    if (!model) {
+      if (!chat.kbIds.length) {
+        throw dataError('No chat model is configured: set one with /v1/llm/set_api_key and /v1/user/set_tenant_info, or LLM_BASE_URL and LLM_MODEL.');
+      }
+      const ex = extractiveAnswer(searchQuestion, kb.chunks, quote, input.style);
+      yield { type: 'delta', text: ex.text };
+      yield done(ex.text, new Set(ex.cited), '');
+      return;
+    }
+
+    const blocks = chat.kbIds.length ? knowledgeBlocks(kb.chunks) : null;
+    const system = systemPrompt(pc, blocks, input.variables, quote);
+    const messages = fitMessages([{ role: 'system', content: system }, ...history]);
+    const setting = llmSettingOf(chat);
+    const params = {
+      ...(typeof setting.temperature === 'number' ? { temperature: setting.temperature } : {}),
+      ...(typeof setting.top_p === 'number' ? { top_p: setting.top_p } : {}),
+      ...(typeof setting.presence_penalty === 'number' ? { presence_penalty: setting.presence_penalty } : {}),
+      ...(typeof setting.frequency_penalty === 'number' ? { frequency_penalty: setting.frequency_penalty } : {}),
+      ...(typeof setting.max_tokens === 'number' ? { max_tokens: setting.max_tokens } : {}),
+    };
+    const cs = new CitationStream(
+      kb.chunks.map((c) => ({ tokens: c.content_ltks })),
+      input.style,
+      quote,
+    );
+    let usage: LlmUsage | undefined;
+    for await (const d of model.stream(messages, params, signal)) {
+      if (d.type === 'usage') usage = d.usage;
+      else {
+        const text = cs.push(d.text);
+        if (text) yield { type: 'delta', text };
+      }
+    }
+    const tail = cs.finish();
+    if (tail) yield { type: 'delta', text: tail };
+    yield done(cs.text, cs.cited, messages.map((m) => `${m.role}: ${m.content}`).join('\n\n'), usage);
+  }
+}

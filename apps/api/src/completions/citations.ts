@@ -1,0 +1,178 @@
+import { buildQuery, termSimilarity } from '@ragnest/nlp';
+
+/** `hash` = `##n$$` (seed documents, RAGFlow ≤ v0.19.0); `id` = `[ID:n]` (v0.19.1+). */
+export type MarkerStyle = 'hash' | 'id';
+
+export const marker = (i: number, style: MarkerStyle) => (style === 'hash' ? `##${i}$$` : `[ID:${i}]`);
+
+// Complete markers a model writes: ##n$$, [ID:n], (ID:n), 【ID:n】, [ID n], ref n (RAGFlow's repair list).
+const MARKER = /##\s*(\d+)\s*\$\$|[[(【]\s*ID\s*[:：]?\s*(\d+)\s*[\])】]|\bref\s*(\d+)\b/gi;
+// A tail that may still become a marker once more text arrives.
+const PARTIAL_TAIL = /(?:#{1,2}\s*\d*\s*\$?|[[(【]\s*(?:I|ID\s*[:：]?\s*\d*\s*)?|\b(?:r|re|ref\s*\d*))$/i;
+const ANY_MARKER = /##\s*\d+\s*\$\$|[[(【]\s*ID\s*[:：]?\s*\d+\s*[\])】]/gi;
+
+/** Removes citation markers (history sent back to the model, RAGFlow strips them too). */
+export function stripMarkers(text: string): string {
+  return text.replace(ANY_MARKER, '').replace(/ {2,}/g, ' ');
+}
+
+export interface CitableChunk {
+  /** analyzed tokens of the chunk, space separated (content_ltks) */
+  tokens: string;
+}
+
+const LATIN_END = '.?;!';
+const CJK_END = '；。？！';
+
+/**
+ * Turns the model's token stream into the answer users see, without ever rewriting text already sent:
+ * markers the model writes are normalised to the chosen style (a partial marker is held back until it is
+ * complete); when the model writes none, markers are inserted after each finished sentence whose
+ * similarity to a chunk passes the threshold (RAGFlow's insert_citations, §4). Because insertion only
+ * ever appends, cumulative answers stay prefix-stable and deltas never need a correction.
+ */
+export class CitationStream {
+  private out = '';
+  private pending = '';
+  private sentenceStart = 0;
+  private inFence = false;
+  private modelWroteMarkers = false;
+  private readonly sentences: string[] = [];
+  readonly cited = new Set<number>();
+
+  constructor(
+    private readonly chunks: CitableChunk[],
+    private readonly style: MarkerStyle,
+    /** quote on and something retrieved */
+    private readonly enabled: boolean,
+  ) {}
+
+  get text(): string {
+    return this.out;
+  }
+
+  private get inserting(): boolean {
+    return this.enabled && !this.modelWroteMarkers;
+  }
+
+  /** Feeds model text; returns the text newly committed to the answer. */
+  push(delta: string): string {
+    const before = this.out.length;
+    if (!this.enabled) {
+      this.out += delta;
+      return delta;
+    }
+    this.pending += delta;
+    this.drain(false);
+    return this.out.slice(before);
+  }
+
+  /** Flushes what was held back and cites the last sentence; returns the text newly committed. */
+  finish(): string {
+    const before = this.out.length;
+    if (!this.enabled) return '';
+    this.drain(true);
+    if (this.inserting) {
+      this.endSentence();
+      if (this.cited.size === 0) {
+        // nothing passed 0.63: lower the bar as RAGFlow does (×0.8 down to 0.3) and cite at the end
+        for (let thr = 0.63 * 0.8; thr > 0.3; thr *= 0.8) {
+          const found = new Set<number>();
+          for (const s of this.sentences) for (const i of this.match(s, thr)) found.add(i);
+          if (found.size) {
+            for (const i of [...found].slice(0, 4)) {
+              this.cited.add(i);
+              this.out += ` ${marker(i, this.style)}`;
+            }
+            break;
+          }
+        }
+      }
+    }
+    return this.out.slice(before);
+  }
+
+  private drain(final: boolean): void {
+    // normalise complete markers in what is pending
+    let text = '';
+    let last = 0;
+    MARKER.lastIndex = 0;
+    for (let m = MARKER.exec(this.pending); m; m = MARKER.exec(this.pending)) {
+      const end = m.index + m[0].length;
+      // "ref1" at the very end may still grow into "ref12"
+      if (m[3] !== undefined && end === this.pending.length && !final) break;
+      const n = Number(m[1] ?? m[2] ?? m[3]);
+      text += this.pending.slice(last, m.index);
+      if (n < this.chunks.length) {
+        this.modelWroteMarkers = true;
+        this.cited.add(n);
+        text += marker(n, this.style);
+      } else if (m[3] !== undefined) {
+        text += m[0]; // "ref 12" with no such chunk is ordinary text
+      }
+      last = end;
+    }
+    let rest = this.pending.slice(last);
+    let hold = '';
+    if (!final) {
+      const tail = PARTIAL_TAIL.exec(rest);
+      if (tail) {
+        hold = rest.slice(tail.index);
+        rest = rest.slice(0, tail.index);
+      }
+    }
+    this.pending = hold;
+    this.commit(text + rest);
+  }
+
+  private commit(text: string): void {
+    if (!this.inserting) {
+      this.out += text;
+      return;
+    }
+    for (const c of text) {
+      if (CJK_END.includes(c)) {
+        this.out += c;
+        this.endSentence();
+      } else if (c === '\n') {
+        this.endSentence();
+        this.out += c;
+      } else if ((c === ' ' || c === '\t') && this.out.length >= 2 && LATIN_END.includes(this.out[this.out.length - 1]!) && /[\p{L}\p{N})\]"”]/u.test(this.out[this.out.length - 2]!)) {
+        this.endSentence();
+        this.out += c;
+      } else {
+        this.out += c;
+      }
+    }
+  }
+
+  private endSentence(): void {
+    const sentence = this.out.slice(this.sentenceStart);
+    this.sentenceStart = this.out.length;
+    const fences = sentence.split('```').length - 1;
+    const wasInFence = this.inFence;
+    if (fences % 2 === 1) this.inFence = !this.inFence;
+    if (wasInFence || fences > 0 || sentence.trim().length < 5) return;
+    this.sentences.push(sentence);
+    for (const i of this.match(sentence, 0.63)) {
+      this.cited.add(i);
+      this.out += ` ${marker(i, this.style)}`;
+    }
+    this.sentenceStart = this.out.length;
+  }
+
+  /** Chunks cited by a sentence: every chunk within 1% of the best similarity, above `threshold`, at most 4, each once per answer. */
+  private match(sentence: string, threshold: number): number[] {
+    const q = buildQuery(sentence);
+    if (!q.tokens.length) return [];
+    const sims = this.chunks.map((c) => termSimilarity(q, c.tokens));
+    const max = Math.max(...sims);
+    if (!(max >= threshold)) return [];
+    return sims
+      .map((s, i) => [s, i] as const)
+      .filter(([s, i]) => s >= 0.99 * max && !this.cited.has(i))
+      .sort((a, b) => b[0] - a[0])
+      .slice(0, 4)
+      .map(([, i]) => i);
+  }
+}

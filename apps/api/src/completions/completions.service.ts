@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { AppConfig } from '@ragnest/config';
+import { DomainError, RetCode, dataError } from '@ragnest/contracts';
+import type { ChatSession } from '@ragnest/db';
+import { LlmError, type LlmMessage } from '@ragnest/llm';
+import { getLogger } from '@ragnest/logger';
+import { InjectConfig } from '@ragnest/runtime';
+import { promptConfigOf } from '../chats/chat.model.js';
+import { ChatsService } from '../chats/chats.service.js';
+import { SessionsService, type StoredMessage } from '../chats/sessions.service.js';
+import { AnswerService, type AnswerEvent } from './answer.service.js';
+import { SseResponse } from './sse.js';
+
+/** A failure after the stream started, as the text a client may see (LLM and domain messages are safe; others get an id). */
+export function safeMessage(err: unknown): { code: number; message: string } {
+  if (err instanceof LlmError) return { code: 500, message: err.message };
+  if (err instanceof DomainError) return { code: err.code, message: err.message };
+  const errorId = randomUUID();
+  getLogger().error({ errorId, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'chat completion failed');
+  return { code: 500, message: `Internal server error (error id ${errorId})` };
+}
+
+const truthy = (v: unknown) => v === true || v === 'true' || v === 'True' || v === 1;
+
+/**
+ * `POST /api/v1/chats/{chat_id}/completions` (§9). Classic default: cumulative answers with `##n$$` markers and
+ * the reference on the last content event (seed 002); `RAGFLOW_COMPAT=current` (or `"legacy": false` per
+ * request) sends deltas and a `final` event with `[ID:n]` markers; `"legacy": true` asks for cumulative answers.
+ */
+@Injectable()
+export class CompletionsService {
+  constructor(
+    private readonly chats: ChatsService,
+    private readonly sessions: SessionsService,
+    private readonly answers: AnswerService,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async complete(tenantId: string, chatId: string, body: Record<string, unknown>, req: Request, res: Response): Promise<unknown> {
+    const current = this.config.compat === 'current';
+    const chat = await this.chats.find(tenantId, chatId);
+    if (!chat) throw dataError(`You don't own the chat ${chatId}`);
+    const stream = body.stream === undefined || body.stream === null ? true : truthy(body.stream);
+    const cumulative = body.legacy === undefined || body.legacy === null ? !current : truthy(body.legacy);
+    const userId = typeof body.user_id === 'string' ? body.user_id : '';
+    const pc = promptConfigOf(chat);
+
+    let session: ChatSession;
+    if (body.session_id !== undefined && body.session_id !== null && body.session_id !== '') {
+      const found = await this.sessions.find(chatId, String(body.session_id));
+      if (!found) throw dataError(`You don't own the session ${String(body.session_id)}`);
+      session = found;
+    } else {
+      session = await this.sessions.create(chatId, 'New session', userId, pc.prologue);
+      // classic (§9.2): the question is ignored, the reply is the opener and the new session id
+      if (!current) return this.openerOnly(session, pc.prologue, stream, req, res);
+    }
+    const question = typeof body.question === 'string' ? body.question : '';
+    if (!question.trim()) throw dataError('`question` is required.');
+
+    const stored = session.messages as unknown as StoredMessage[];
+    const firstUser = stored.findIndex((m) => m.role === 'user');
+    const history: LlmMessage[] = (firstUser < 0 ? [] : stored.slice(firstUser)).map((m) => ({ role: m.role, content: m.content }));
+    history.push({ role: 'user', content: question });
+    const messageId = randomUUID();
+    const docIds = typeof body.doc_ids === 'string' ? body.doc_ids.split(',').map((s) => s.trim()).filter(Boolean) : Array.isArray(body.doc_ids) ? body.doc_ids.map(String) : [];
+    // also for JSON answers: a client that hangs up cancels the model call
+    const conn = new SseResponse(req, res);
+    const sse = stream ? conn : null;
+    const signal = conn.signal;
+    const events = this.answers.answer({
+      tenantId,
+      chat,
+      messages: history,
+      quote: pc.quote && body.quote !== false,
+      style: current ? 'id' : 'hash',
+      documentIds: docIds,
+      variables: body,
+      signal,
+    });
+    const base = { audio_binary: null, id: messageId, session_id: session.id, ...(current ? { chat_id: chatId } : {}) };
+    const persist = (final: Extract<AnswerEvent, { type: 'final' }>) =>
+      this.sessions.appendTurn(
+        session.id,
+        { role: 'user', content: question, id: messageId },
+        { role: 'assistant', content: final.answer, id: messageId, created_at: final.createdAt },
+        final.reference,
+      );
+
+    if (!sse) return this.nonStream(events, base, persist, current);
+
+    sse.open();
+    const envelope = (data: unknown) => `data:${JSON.stringify(current ? { code: 0, message: '', data } : { code: 0, data })}\n\n`;
+    let answer = '';
+    try {
+      for await (const ev of events) {
+        if (ev.type === 'delta') {
+          answer += ev.text;
+          await sse.write(envelope(cumulative ? { answer, reference: {}, ...base } : { answer: ev.text, reference: {}, final: false, ...base }));
+          continue;
+        }
+        await persist(ev);
+        const last = { reference: ev.reference, prompt: ev.prompt, created_at: ev.createdAt, ...base };
+        await sse.write(envelope(cumulative ? { answer: ev.answer, ...last } : { answer: '', ...last, final: true }));
+      }
+    } catch (err) {
+      if (sse.signal.aborted) {
+        sse.end();
+        return undefined;
+      }
+      const { message } = safeMessage(err);
+      await sse.write(`data:${JSON.stringify({ code: 500, message, data: { answer: `**ERROR**: ${message}`, reference: [] } })}\n\n`);
+    }
+    await sse.write(current ? 'data:{"code": 0, "message": "", "data": true}\n\n' : 'data:{"code": 0, "data": true}\n\n');
+    sse.end();
+    return undefined;
+  }
+
+  private async nonStream(
+    events: AsyncGenerator<AnswerEvent>,
+    base: Record<string, unknown>,
+    persist: (f: Extract<AnswerEvent, { type: 'final' }>) => Promise<void>,
+    current: boolean,
+  ) {
+    try {
+      for await (const ev of events) {
+        if (ev.type !== 'final') continue;
+        await persist(ev);
+        const data = { answer: ev.answer, reference: ev.reference, prompt: ev.prompt, created_at: ev.createdAt, ...base };
+        return current ? { code: 0, message: '', data } : { code: 0, data };
+      }
+    } catch (err) {
+      if (err instanceof LlmError) throw new DomainError(RetCode.EXCEPTION_ERROR, `**ERROR**: ${err.message}`);
+      throw err;
+    }
+    throw new Error('chat answer ended without a final event');
+  }
+
+  private async openerOnly(session: ChatSession, prologue: string, stream: boolean, req: Request, res: Response) {
+    const data = { answer: prologue, reference: {}, audio_binary: null, id: null, session_id: session.id };
+    if (!stream) return { code: 0, data };
+    const sse = new SseResponse(req, res);
+    sse.open();
+    await sse.write(`data:${JSON.stringify({ code: 0, message: '', data })}\n\n`);
+    await sse.write('data:{"code": 0, "message": "", "data": true}\n\n');
+    sse.end();
+    return undefined;
+  }
+}
