@@ -4,7 +4,6 @@
  * official openai client, extractive answers without a model, and a client disconnect cancelling the model call.
  */
 import OpenAI from 'openai';
-import pg from 'pg';
 import { LocalOpenAIServer, type LocalReply } from '@ragnest/llm';
 import { RagflowHttp, startStack, type Stack } from '@ragnest/testkit';
 
@@ -13,6 +12,9 @@ let api: RagflowHttp;
 let llm: LocalOpenAIServer;
 let llmUrl = '';
 let datasetId = '';
+/** the agents' tenant: a registered user's API key and web session */
+let apiKey = '';
+let webAuth: Record<string, string> = {};
 
 const DOC = [
   'RagNest stores every chunk in Postgres, which is the source of truth for documents and chunks.',
@@ -59,7 +61,7 @@ const ragDsl = (kb: string) => ({
 async function post(path: string, body: unknown, signal?: AbortSignal) {
   return fetch(`${stack.baseUrl}${path}`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${stack.apiKey}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
     ...(signal ? { signal } : {}),
   });
@@ -108,28 +110,31 @@ async function agentIdByTitle(title: string): Promise<string> {
   return r.json.data[0].id as string;
 }
 
-/** Points the tenant at the local OpenAI-protocol server, as /v1/llm/set_api_key + set_tenant_info would. */
+/** Points the tenant at the local OpenAI-protocol server the way the RAGFlow web UI does. */
 async function configureTenantLlm(): Promise<void> {
-  const db = new pg.Client({ connectionString: stack.db.url });
-  await db.connect();
-  try {
-    const { rows } = await db.query<{ tenant_id: string }>('SELECT tenant_id FROM api_token WHERE token = $1', [stack.apiKey]);
-    const tenantId = rows[0]!.tenant_id;
-    await db.query(
-      `INSERT INTO tenant_llm (tenant_id, llm_factory, api_key, api_base, created_at, updated_at) VALUES ($1, 'OpenAI-API-Compatible', 'sk-local', $2, now(), now())`,
-      [tenantId, llmUrl],
-    );
-    await db.query(`UPDATE tenant SET llm_id = 'local-chat@OpenAI-API-Compatible' WHERE id = $1`, [tenantId]);
-  } finally {
-    await db.end();
-  }
+  const web = new RagflowHttp(stack.baseUrl, '');
+  const set = await web.req('POST', '/v1/llm/set_api_key', { llm_factory: 'OpenAI-API-Compatible', api_key: 'sk-local', base_url: llmUrl, llm_name: 'local-chat' }, webAuth);
+  expect(set.json.code).toBe(0);
+  const info = await web.req('POST', '/v1/user/set_tenant_info', { llm_id: 'local-chat@OpenAI-API-Compatible' }, webAuth);
+  expect(info.json.code).toBe(0);
+}
+
+/** A registered user with its own tenant (no chat model until configureTenantLlm). */
+async function registerTenant(): Promise<void> {
+  const json = { 'Content-Type': 'application/json' };
+  const reg = await fetch(`${stack.baseUrl}/v1/user/register`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'agents@example.com', nickname: 'agents', password: 'opaque-blob' }) });
+  expect(reg.status).toBe(200);
+  const login = await fetch(`${stack.baseUrl}/v1/user/login`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'agents@example.com', password: 'opaque-blob' }) });
+  webAuth = { Authorization: login.headers.get('authorization')! };
+  apiKey = (await new RagflowHttp(stack.baseUrl, '').req('POST', '/v1/system/new_token', {}, webAuth)).json.data.token as string;
 }
 
 beforeAll(async () => {
   llm = new LocalOpenAIServer({ reply, apiKey: 'sk-local' });
   llmUrl = await llm.start();
   stack = await startStack({ label: 'agents' });
-  api = new RagflowHttp(stack.baseUrl, stack.apiKey);
+  await registerTenant();
+  api = new RagflowHttp(stack.baseUrl, apiKey);
   const ds = await api.post('/api/v1/datasets', { name: 'agent_kb' });
   datasetId = ds.json.data.id;
   const up = await api.upload(datasetId, [{ name: 'notes.txt', content: DOC }]);
@@ -146,6 +151,7 @@ afterAll(async () => {
 describe('agent CRUD and DSL validation', () => {
   test('create, list, get, update, delete', async () => {
     const created = await api.post('/api/v1/agents', { title: 'crud agent', description: 'first', dsl: ragDsl(datasetId) });
+    expect(created.status).toBe(200);
     expect(created.json).toEqual({ code: 0, message: 'success', data: true });
     const dup = await api.post('/api/v1/agents', { title: 'crud agent', dsl: ragDsl(datasetId) });
     expect(dup.json).toEqual({ code: 102, message: 'Agent with title crud agent already exists.' });
@@ -218,6 +224,7 @@ describe('agent sessions', () => {
 
   test('create with Begin inputs (seed 000 create_session body), list, delete', async () => {
     const a = await api.req('POST', `/api/v1/agents/${agentId}/sessions?user_id=u-42`, { lang: 'Deutsch' });
+    expect(a.status).toBe(200);
     expect(a.json.code).toBe(0);
     expect(a.json.data).toMatchObject({ agent_id: agentId, user_id: 'u-42', source: 'agent', message: [{ role: 'assistant', content: 'Hi! I am the RagNest agent.' }] });
     expect(a.json.data.dsl).toEqual(ragDsl(datasetId));
@@ -353,7 +360,7 @@ describe('runs with the tenant chat model (local OpenAI-protocol server)', () =>
   });
 
   test('agents_openai with the official openai client, non-stream and stream', async () => {
-    const client = new OpenAI({ apiKey: stack.apiKey, baseURL: `${stack.baseUrl}/api/v1/agents_openai/${agentId}` });
+    const client = new OpenAI({ apiKey, baseURL: `${stack.baseUrl}/api/v1/agents_openai/${agentId}` });
     const res = await client.chat.completions.create({ model: 'model', messages: [{ role: 'user', content: QUESTION }] });
     expect(res.object).toBe('chat.completion');
     expect(res.model).toBe(agentId);

@@ -1,4 +1,4 @@
-import { Controller, Param, Post, Res, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import type { AppConfig } from '@ragnest/config';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
@@ -35,6 +35,7 @@ export class AgentCompletionsController {
   ) {}
 
   /** §11 + seed 002: seed 002's cumulative events by default, v0.24 `event: message` events with RAGFLOW_COMPAT=current. */
+  @HttpCode(200)
   @Post('agents/:agentId/completions')
   async completions(@Auth() auth: AuthContext, @Param('agentId') agentId: string, @Body() body: Record<string, unknown>, @Res() res: Response) {
     const stream = boolParam(body.stream, true);
@@ -76,6 +77,7 @@ export class AgentCompletionsController {
    * Seed 000's route (RAGFlow never had it): non-streamed unless `stream` is true; streams deltas as
    * `data:{"code":0,"data":{"answer":…}}` and ends with `data:[DONE]`. Begin inputs may come as top-level keys.
    */
+  @HttpCode(200)
   @Post('agents/:agentId/converse')
   async converse(@Auth() auth: AuthContext, @Param('agentId') agentId: string, @Body() body: Record<string, unknown>, @Res() res: Response) {
     const stream = boolParam(body.stream, false);
@@ -105,6 +107,7 @@ export class AgentCompletionsController {
   }
 
   /** §10, agent variant: `model` and `messages` required, `stream` defaults to false, a session is used only when named. */
+  @HttpCode(200)
   @Post('agents_openai/:agentId/chat/completions')
   async openai(@Auth() auth: AuthContext, @Param('agentId') agentId: string, @Body() body: Record<string, unknown>, @Res() res: Response) {
     const missing = ['model', 'messages'].filter((k) => body[k] === undefined || body[k] === null);

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Delete, Get, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard } from '../auth/guards.js';
 import { Auth, type AuthContext } from '../auth/tenant.decorator.js';
 import { Body } from '../ragflow/body.js';
@@ -13,6 +13,7 @@ export class AgentSessionsController {
   constructor(private readonly sessions: AgentSessionsService) {}
 
   @Post()
+  @HttpCode(200)
   async create(@Auth() auth: AuthContext, @Param('agentId') agentId: string, @Query() q: Record<string, string | string[]>, @Body() body: Record<string, unknown>) {
     const userId = strParam(q, 'user_id') ?? (typeof body.user_id === 'string' ? body.user_id : auth.tenantId);
     return ok(await this.sessions.create(auth.tenantId, agentId, userId, body));

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Delete, Get, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import type { AppConfig } from '@ragnest/config';
 import { InjectConfig } from '@ragnest/runtime';
 import { ApiKeyGuard } from '../auth/guards.js';
@@ -40,6 +40,7 @@ export class AgentsController {
   }
 
   @Post()
+  @HttpCode(200)
   async create(@Auth() auth: AuthContext, @Body() body: Record<string, unknown>) {
     await this.agents.create(auth.tenantId, auth.userId, body);
     return okJson(true);
