@@ -154,5 +154,11 @@ const PARAM_SCHEMAS: Record<string, z.ZodType> = {
     prompts: z.array(z.looseObject({ role: z.string().optional(), content: z.string() })).optional(),
     llm_id: z.string().optional(),
   }),
+  Agent: z.looseObject({
+    sys_prompt: z.string().optional(),
+    prompts: z.array(z.looseObject({ role: z.string().optional(), content: z.string() })).optional(),
+    llm_id: z.string().optional(),
+    tools: z.array(z.unknown()).optional(),
+  }),
   Message: z.looseObject({ content: stringOrList.optional() }),
 };

@@ -1,4 +1,4 @@
-import { COMPONENTS } from './components/index.js';
+import { COMPONENTS, unsupportedReason } from './components/index.js';
 import type { ComponentRun } from './components/types.js';
 import { RunContext } from './context.js';
 import { branchTargets, type LoadedDsl } from './dsl.js';
@@ -37,6 +37,8 @@ export function assertRunnable(dsl: LoadedDsl): void {
         id,
       );
     }
+    const why = unsupportedReason(c.name, c.params);
+    if (why) throw new AgentRunError(`The agent's ${c.name} component (id "${id}") ${why}.`, id);
   }
 }
 

@@ -147,6 +147,27 @@ describe('runAgent: current components and variable references', () => {
     expect(retrieval.queries).toHaveLength(0);
   });
 
+  it('runs an Agent component without tools as an LLM call, and refuses one with tools naming them', async () => {
+    const model = new FakeChatModel((m) => `agent saw: ${m.at(-1)!.content}`);
+    const plain = loadDsl({
+      components: {
+        begin: node('Begin', ['Agent:A']),
+        'Agent:A': node('Agent', ['Message:M'], { sys_prompt: 'You help.', prompts: [{ role: 'user', content: '{sys.query}' }], tools: [] }),
+        'Message:M': node('Message', [], { content: ['{Agent:A@content}'] }),
+      },
+    });
+    expect((await collect(runAgent(plain, input('hello'), deps(model)))).result.answer).toBe('agent saw: hello');
+    const withTools = loadDsl({
+      components: {
+        begin: node('Begin', ['Agent:A']),
+        'Agent:A': node('Agent', [], { sys_prompt: 'You help.', tools: [{ component_name: 'Retrieval', params: {} }] }),
+      },
+    });
+    await expect(collect(runAgent(withTools, input('hello'), deps(model)))).rejects.toThrow(
+      'The agent\'s Agent component (id "Agent:A") uses tools (Retrieval); tool calling is not supported yet',
+    );
+  });
+
   it('stops a DSL loop with a clear error', async () => {
     const dsl = loadDsl({ components: { begin: node('Begin', ['Message:A']), 'Message:A': node('Message', ['Message:B'], { content: 'a' }), 'Message:B': node('Message', ['Message:A'], { content: 'b' }) } });
     await expect(collect(runAgent(dsl, input('q'), deps(null)))).rejects.toThrow(/more than 100 components/);
