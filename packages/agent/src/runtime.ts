@@ -73,18 +73,25 @@ export async function* runAgent(dsl: LoadedDsl, input: RunInput, deps: RunDeps):
       run = await impl(c, ctx, from);
       if (run.message) {
         let said = '';
+        let pending = ''; // adjacent literal pieces go out as one event
         for (const seg of run.message) {
           if (typeof seg === 'string') {
-            if (seg) {
-              said += seg;
-              yield { type: 'message', text: seg };
-            }
+            pending += seg;
             continue;
+          }
+          if (pending) {
+            said += pending;
+            yield { type: 'message', text: pending };
+            pending = '';
           }
           for await (const piece of seg.stream()) {
             said += piece;
             yield { type: 'message', text: piece };
           }
+        }
+        if (pending) {
+          said += pending;
+          yield { type: 'message', text: pending };
         }
         run.outputs.content = said;
         answer += said;

@@ -28,12 +28,16 @@ export class AgentResponder {
     let result: RunResult;
     try {
       const gen = this.runs.run(turn, signal);
+      let soFar = '';
       for (;;) {
         const r = await gen.next();
         if (r.done) {
           result = r.value;
           break;
         }
+        // the frames are not sent, but a wire may collect from events (the v0.24 trace)
+        if (r.value.type === 'message') soFar += r.value.text;
+        wire.event(r.value, soFar);
       }
     } catch (e) {
       if (signal.aborted && isAbort(e)) return; // nobody is listening
