@@ -3,8 +3,10 @@
 // (upload → searchable), retrieval latency at concurrency 8, and peak RSS of each app.
 //
 //   npm run bench -- [--mb 20] [--chunks 100000] [--large-mb 0] [--queries 2000] [--concurrency 8]
-//                    [--settle 90] [--base-url http://host:9380 --api-key ragflow-...]
+//                    [--settle 90] [--chat 1000] [--chat-concurrency 50] [--base-url http://host:9380 --api-key ragflow-...]
 // --settle: seconds to wait after the retrieval corpus is indexed, so background index builds finish.
+// --chat: streaming chat completions measured against a local OpenAI-protocol model (0 = skip; needs the
+// self-booted stack, which is pointed at that model).
 //
 // Without --base-url it boots its own stack (the four apps, embedded defaults) on a fresh database and
 // data directory, so RSS can be read from /proc. Not a test: it asserts nothing, it reports.
@@ -16,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateDeploy } from '../../packages/db/scripts/migrate.mjs';
 import { html, markdown, pdf, queries, rng, text } from './corpus.mjs';
+import { chatOverhead, startChatModel } from './chat.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
@@ -33,6 +36,8 @@ const opts = {
   settle: Number(arg('settle', 90)),
   baseUrl: arg('base-url', ''),
   apiKey: arg('api-key', ''),
+  chat: Number(arg('chat', 1000)),
+  chatConcurrency: Number(arg('chat-concurrency', 50)),
 };
 const log = (...a) => console.log('[bench]', ...a);
 
@@ -50,7 +55,7 @@ async function freePort() {
   });
 }
 
-async function bootStack() {
+async function bootStack(extraEnv = {}) {
   const dataDir = path.join(root, '.bench/data');
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
@@ -67,6 +72,7 @@ async function bootStack() {
     API_KEY: apiKey,
     REDIS_PREFIX: `ragnest-bench-${Date.now()}`,
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   const replicas = { 'ingest-worker': Number(process.env.INGEST_REPLICAS ?? 1) };
   for (const app of apps.flatMap((a) => Array.from({ length: replicas[a] ?? 1 }, () => a))) {
@@ -204,7 +210,8 @@ async function main() {
     KEY = opts.apiKey;
   } else {
     log('booting the four apps with embedded defaults...');
-    const s = await bootStack();
+    if (opts.chat > 0) chatModel = await startChatModel();
+    const s = await bootStack(chatModel ? { LLM_BASE_URL: chatModel.baseUrl, LLM_MODEL: 'bench-model' } : {});
     BASE = s.baseUrl;
     KEY = s.apiKey;
     dbUrl = s.dbUrl;
@@ -256,6 +263,17 @@ async function main() {
     log(`  ${results.large.mbPerSec.toFixed(2)} MB/s, ${results.large.chunks} chunks`);
   }
 
+  if (opts.chat > 0 && chatModel) {
+    log(`chat: ${opts.chat} streaming completions at concurrency ${opts.chatConcurrency}, against the model directly and through the chat API...`);
+    results.chatOverhead = await chatOverhead({ base: BASE, key: KEY, modelUrl: chatModel.baseUrl, requests: opts.chat, concurrency: opts.chatConcurrency, call, upload, waitDone });
+    const c = results.chatOverhead;
+    log(`  model alone: TTFB p50 ${c.model.ttfbP50.toFixed(1)} ms, total p50 ${c.model.totalP50.toFixed(1)} ms`);
+    log(`  through chat: TTFB p50 ${c.chat.ttfbP50.toFixed(1)} ms (p95 ${c.chat.ttfbP95.toFixed(1)}), total p50 ${c.chat.totalP50.toFixed(1)} ms (p95 ${c.chat.totalP95.toFixed(1)})`);
+    log(`  overhead: TTFB p50 +${c.overheadMs.ttfbP50.toFixed(1)} ms, p95 +${c.overheadMs.ttfbP95.toFixed(1)} ms; total p50 +${c.overheadMs.totalP50.toFixed(1)} ms`);
+  } else if (opts.chat > 0) {
+    log('chat: skipped (needs the self-booted stack, which it points at its local model)');
+  }
+
   if (children.length) {
     results.peakRssMB = Object.fromEntries(Object.entries(peakRss()).map(([k, v]) => [k, Math.round(v / MB)]));
     log(`peak RSS (MB): ${JSON.stringify(results.peakRssMB)}`);
@@ -265,11 +283,13 @@ async function main() {
 }
 
 let exitCode = 0;
+let chatModel;
 const dbUrl = await main().catch((err) => {
   console.error('[bench] failed:', err.message);
   exitCode = 1;
 });
 for (const { child } of children) child.kill('SIGTERM');
+await chatModel?.server.stop();
 await sleep(1500);
 if (dbUrl && !existsSync(path.join(root, '.bench/keep'))) {
   const pg = (await import('pg')).default;

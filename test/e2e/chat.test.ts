@@ -288,6 +288,15 @@ describe('chat assistants (seed 001 §6)', () => {
       expect(r.json.data.answer).toBe('Sorry! No relevant content was found in the knowledge base!');
       expect(r.json.data.reference).toEqual({ total: 0, chunks: [], doc_aggs: [] });
       expect(model.stats.requests).toBe(before);
+      // metadata_condition that no document matches: nothing is retrieved
+      const fresh2 = await api.post(`/api/v1/chats/${chatId}/sessions`, {});
+      const m = await api.post(`/api/v1/chats/${chatId}/completions`, {
+        question: 'What do foxes eat?',
+        stream: false,
+        session_id: fresh2.json.data.id,
+        metadata_condition: { logic: 'and', conditions: [{ name: 'author', comparison_operator: 'is', value: 'nobody' }] },
+      });
+      expect(m.json.data.answer).toBe('Sorry! No relevant content was found in the knowledge base!');
     });
 
     test('show_quote off: no markers, no references', async () => {

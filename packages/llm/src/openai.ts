@@ -115,13 +115,16 @@ export class OpenAICompatibleChatModel implements ChatModel {
         { signal: ctl.signal },
       );
       for await (const chunk of stream) {
-        arm();
+        // the idle timer covers waiting for the model only: a consumer that holds a piece (a slow client
+        // applying backpressure) must not make a healthy upstream look stalled
+        clearTimeout(timer);
         const piece = chunk.choices?.[0]?.delta?.content;
+        usage = toUsage(chunk.usage) ?? usage;
         if (typeof piece === 'string' && piece.length) {
           text += piece;
           yield { type: 'text', text: piece };
         }
-        usage = toUsage(chunk.usage) ?? usage;
+        arm();
       }
       // the client's stream ends quietly when its request is aborted
       if (timedOut) throw new LlmError(`The model ${this.id} did not answer within ${this.timeoutMs} ms`, 504, true);

@@ -8,6 +8,7 @@ import { InjectChatModels } from '../chats/chat-models.provider.js';
 import { llmSettingOf, promptConfigOf } from '../chats/chat.model.js';
 import type { StoredReference } from '../chats/sessions.service.js';
 import { RetrievalService } from '../retrieval/retrieval.service.js';
+import { metadataWhere } from '../documents/documents.service.js';
 import { CitationStream, stripMarkers, type MarkerStyle } from './citations.js';
 import { extractiveAnswer } from './extractive.js';
 import { fitMessages, knowledgeBlocks, refineQuestionMessages, systemPrompt } from './prompt.js';
@@ -22,6 +23,8 @@ export interface AnswerInput {
   style: MarkerStyle;
   /** restrict retrieval to these documents (`doc_ids`) */
   documentIds?: string[];
+  /** RAGFlow metadata_condition: only documents whose metadata match are searched (none match → nothing retrieved) */
+  metadataCondition?: unknown;
   /** values for the system prompt's variables */
   variables: Record<string, unknown>;
   signal: AbortSignal;
@@ -103,11 +106,20 @@ export class AnswerService {
     let kb = EMPTY;
     if (chat.kbIds.length && searchQuestion.trim()) {
       const live = (await this.db.dataset.findMany({ where: { id: { in: chat.kbIds }, tenantId: input.tenantId }, select: { id: true } })).map((d) => d.id);
-      if (live.length) {
+      let documentIds = input.documentIds ?? [];
+      let filteredOut = false;
+      const cond = input.metadataCondition;
+      if (cond !== undefined && cond !== null && !(typeof cond === 'object' && !(cond as { conditions?: unknown[] }).conditions?.length)) {
+        const where = metadataWhere(typeof cond === 'string' ? cond : JSON.stringify(cond));
+        const docs = await this.db.document.findMany({ where: { datasetId: { in: live }, ...where, ...(documentIds.length ? { id: { in: documentIds } } : {}) }, select: { id: true } });
+        documentIds = docs.map((d) => d.id);
+        filteredOut = documentIds.length === 0;
+      }
+      if (live.length && !filteredOut) {
         kb = await this.retrieval.retrieve({
           tenantId: input.tenantId,
           datasetIds: live,
-          documentIds: input.documentIds ?? [],
+          documentIds,
           question: searchQuestion,
           page: 1,
           pageSize: Math.max(1, chat.topN),
@@ -123,14 +135,18 @@ export class AnswerService {
     const timing = (tGen: number) =>
       `\n\n### Timing\n  - Total: ${ms(t0, tGen)}\n  - Check LLM: ${ms(t0, tModel)}\n  - Query refinement: ${ms(tModel, tRefine)}\n  - Retrieval: ${ms(tRefine, tRetrieval)}\n  - Generate answer: ${ms(tRetrieval, tGen)}`;
     const done = (answer: string, cited: Set<number>, prompt: string, usage?: LlmUsage): AnswerEvent => {
-      const completionTokens = countTokens(answer);
-      const promptTokens = countTokens(prompt) + countTokens(question);
+      // counted only when the model reported no usage (extractive answers, empty_response)
+      const estimate = (): LlmUsage => {
+        const completionTokens = countTokens(answer);
+        const promptTokens = countTokens(prompt) + countTokens(question);
+        return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+      };
       return {
         type: 'final',
         answer,
         reference: quote ? reference(kb, cited) : { total: 0, chunks: [], doc_aggs: [] },
         prompt: prompt + timing(performance.now()),
-        usage: usage ?? { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+        usage: usage ?? estimate(),
         createdAt: Date.now() / 1000,
       };
     };

@@ -77,6 +77,7 @@ export class CompletionsService {
       quote: pc.quote && body.quote !== false,
       style: current ? 'id' : 'hash',
       documentIds: docIds,
+      metadataCondition: body.metadata_condition,
       variables: body,
       signal,
     });

@@ -16,6 +16,9 @@ export interface KnowledgeChunk {
  * cut once the blocks pass 97% of the context.
  */
 export function knowledgeBlocks(chunks: KnowledgeChunk[], contextTokens = CONTEXT_TOKENS): string[] {
+  const all = chunks.map((c, i) => `ID: ${i}\n├── Title: ${c.document_name}\n└── Content:\n${c.content}`);
+  // a token spans at least one UTF-8 byte: when the bytes fit, the tokens do
+  if (all.reduce((n, b) => n + Buffer.byteLength(b), 0) <= contextTokens * 0.97) return all;
   const blocks: string[] = [];
   let used = 0;
   for (const [i, c] of chunks.entries()) {
@@ -65,7 +68,7 @@ export function systemPrompt(pc: PromptConfig, blocks: string[] | null, vars: Re
 export function fitMessages(msgs: LlmMessage[], contextTokens = CONTEXT_TOKENS): LlmMessage[] {
   const budget = Math.floor(contextTokens * 0.95);
   const total = (m: LlmMessage[]) => m.reduce((n, x) => n + countTokens(x.content), 0);
-  if (total(msgs) <= budget) return msgs;
+  if (msgs.reduce((n, x) => n + Buffer.byteLength(x.content), 0) <= budget || total(msgs) <= budget) return msgs;
   const system = msgs.filter((m) => m.role === 'system');
   const last = msgs[msgs.length - 1]!;
   let kept = [...system, last];

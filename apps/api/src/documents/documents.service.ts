@@ -204,7 +204,7 @@ export class DocumentsService {
 }
 
 /** RAGFlow metadata_condition (§4.5) over meta_fields: {logic, conditions:[{name, comparison_operator, value}]}. */
-function metadataWhere(raw: string): Prisma.DocumentWhereInput {
+export function metadataWhere(raw: string): Prisma.DocumentWhereInput {
   let cond: unknown;
   try {
     cond = JSON.parse(raw);

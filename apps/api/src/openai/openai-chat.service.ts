@@ -55,6 +55,7 @@ export class OpenAIChatService {
       messages: convo,
       quote: wantReference && promptConfigOf(chat).quote,
       style: current ? 'id' : 'hash',
+      metadataCondition: extra.metadata_condition,
       variables: {},
       signal: conn.signal,
     });

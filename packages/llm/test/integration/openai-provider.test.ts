@@ -107,6 +107,16 @@ test('a stream that stalls midway times out after the idle timeout', async () =>
   await waitFor(() => server.stats.active === 0);
 });
 
+test('a slow consumer is not mistaken for a stalled model', async () => {
+  reply = () => ({ pieces: ['a', 'b', 'c'] });
+  const seen: string[] = [];
+  for await (const d of model({ timeoutMs: 200 }).stream([{ role: 'user', content: 'q' }], {}, new AbortController().signal)) {
+    if (d.type === 'text') seen.push(d.text);
+    await new Promise((r) => setTimeout(r, 350));
+  }
+  expect(seen).toEqual(['a', 'b', 'c']);
+});
+
 test('aborting the signal mid-stream closes the upstream request', async () => {
   reply = () => ({ pieces: Array.from({ length: 50 }, (_, i) => `p${i} `), pieceDelayMs: 20 });
   const before = server.stats.clientAborts;

@@ -1,0 +1,102 @@
+// Chat overhead over the model: time to first answer byte and total time of streaming chat completions,
+// minus the same figures measured directly against the model (a local OpenAI-protocol server with a fixed
+// first-byte delay and pace), at the same concurrency. Used by run.mjs (`--chat N`).
+import { LocalOpenAIServer } from '../../packages/llm/dist/index.js';
+
+const PIECES = 32;
+const FIRST_BYTE_MS = 50;
+const PIECE_MS = 5;
+
+/** The model: 32 pieces, 50 ms to the first, 5 ms apart. */
+export async function startChatModel() {
+  const server = new LocalOpenAIServer({
+    reply: () => ({
+      pieces: Array.from({ length: PIECES }, (_, i) => `Foxes eat rodents and fruit, piece ${i}. `),
+      firstByteDelayMs: FIRST_BYTE_MS,
+      pieceDelayMs: PIECE_MS,
+    }),
+  });
+  const baseUrl = await server.start();
+  return { server, baseUrl };
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+/** Streams one POST; returns ms to the first chunk carrying answer text and ms to the end. */
+async function timed(url, headers, body, isContent) {
+  const t0 = performance.now();
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const reader = res.body.getReader();
+  const dec = new TextDecoder();
+  let ttfb = 0;
+  let buf = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!ttfb) {
+      buf += dec.decode(value, { stream: true });
+      if (isContent(buf)) ttfb = performance.now() - t0;
+    }
+  }
+  return { ttfb, total: performance.now() - t0 };
+}
+
+async function pool(n, concurrency, fn) {
+  const out = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) out.push(await fn(next++));
+    }),
+  );
+  const ttfb = out.map((r) => r.ttfb).sort((a, b) => a - b);
+  const total = out.map((r) => r.total).sort((a, b) => a - b);
+  return { n: out.length, ttfbP50: pct(ttfb, 50), ttfbP95: pct(ttfb, 95), totalP50: pct(total, 50), totalP95: pct(total, 95) };
+}
+
+/**
+ * @param {{ base: string, key: string, modelUrl: string, requests: number, concurrency: number,
+ *           call: Function, upload: Function, waitDone: Function }} o
+ */
+export async function chatOverhead(o) {
+  // an assistant over a small parsed dataset, so retrieval and citations are part of the path
+  const ds = await o.call('POST', '/api/v1/datasets', { name: `bench-chat-${Date.now()}` });
+  const content = Buffer.from(
+    Array.from({ length: 40 }, (_, i) => `Foxes are small omnivorous mammals; fox number ${i} eats rodents, fruit and insects near lake ${i}.`).join('\n\n'),
+  );
+  await o.upload(ds.id, [{ name: 'foxes.txt', content }]);
+  const docs = await o.call('GET', `/api/v1/datasets/${ds.id}/documents`);
+  await o.call('POST', `/api/v1/datasets/${ds.id}/chunks`, { document_ids: docs.docs.map((d) => d.id) });
+  await o.waitDone(ds.id, 1);
+  const chat = await o.call('POST', '/api/v1/chats', { name: `bench-chat-${Date.now()}`, dataset_ids: [ds.id] });
+  const warm = Math.min(50, o.requests);
+  const sessions = [];
+  for (let i = 0; i < o.requests + warm; i += 50) {
+    const batch = await Promise.all(Array.from({ length: Math.min(50, o.requests + warm - i) }, () => o.call('POST', `/api/v1/chats/${chat.id}/sessions`, {})));
+    sessions.push(...batch.map((s) => s.id));
+  }
+  const direct = (i) =>
+    timed(`${o.modelUrl}/chat/completions`, {}, { model: 'bench', stream: true, messages: [{ role: 'user', content: `question ${i}` }] }, (b) => b.includes('"content"'));
+  const viaChat = (i) =>
+    timed(
+      `${o.base}/api/v1/chats/${chat.id}/completions`,
+      { Authorization: `Bearer ${o.key}` },
+      { question: `What do foxes eat? (${i})`, stream: true, session_id: sessions[i] },
+      (b) => /"answer":"[^"]/.test(b),
+    );
+  await pool(warm, Math.min(o.concurrency, warm), (i) => viaChat(o.requests + i)); // warm-up
+  const model = await pool(o.requests, o.concurrency, direct);
+  const chatRes = await pool(o.requests, o.concurrency, viaChat);
+  return {
+    requests: o.requests,
+    concurrency: o.concurrency,
+    model,
+    chat: chatRes,
+    overheadMs: {
+      ttfbP50: chatRes.ttfbP50 - model.ttfbP50,
+      ttfbP95: chatRes.ttfbP95 - model.ttfbP95,
+      totalP50: chatRes.totalP50 - model.totalP50,
+      totalP95: chatRes.totalP95 - model.totalP95,
+    },
+  };
+}
