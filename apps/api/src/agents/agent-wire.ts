@@ -22,16 +22,24 @@ export interface AgentWire {
 /** `data:` + JSON + blank line: RAGFlow's framing (no space after the colon). */
 export const frame = (payload: unknown) => `data:${JSON.stringify(payload)}\n\n`;
 const ERROR_PREFIX = '**ERROR**: ';
+/** characters of new text before a cumulative event is sent again (the last event always has everything) */
+export const CUMULATIVE_STEP = 48;
 const emptyReference = (): AgentReference => ({ total: 0, chunks: [], doc_aggs: [] });
 
 /**
  * Seed 002's agent completions (the default): every event carries the whole answer so far (`##n$$` citation
  * markers), the last one the reference, then `data:{"code":0,"message":"","data":true}`.
  */
-export function classicWire(m: TurnMeta): AgentWire {
+export function classicWire(m: TurnMeta, minStep = CUMULATIVE_STEP): AgentWire {
   const data = (answer: string, reference: unknown) => ({ answer: toLegacyMarkers(answer), reference, id: m.messageId, session_id: m.sessionId });
+  let sent = 0;
   return {
-    event: (e, soFar) => (e.type === 'message' ? [frame({ code: 0, message: '', data: data(soFar, {}) })] : []),
+    event: (e, soFar) => {
+      // every event repeats the whole answer, so small model deltas are gathered (RAGFlow sent one per ~16 tokens)
+      if (e.type !== 'message' || soFar.length - sent < minStep) return [];
+      sent = soFar.length;
+      return [frame({ code: 0, message: '', data: data(soFar, {}) })];
+    },
     end: (r) => [frame({ code: 0, message: '', data: data(r.answer, r.reference) }), frame({ code: 0, message: '', data: true })],
     error: (msg) => [frame({ code: 500, message: msg, data: { answer: ERROR_PREFIX + msg, reference: [] } }), frame({ code: 0, message: '', data: true })],
     body: (r) => ({ code: 0, data: data(r.answer, r.reference) }),

@@ -34,8 +34,9 @@ const parse = (frames: string[]) =>
 
 describe('agent wire formats', () => {
   test('classic (seed 002): cumulative answers with ##n$$, reference on the last, then data:true', () => {
-    const w = classicWire(meta);
-    expect(parse(w.event(msg('Hello [ID:'), 'Hello [ID:'))).toEqual([
+    const w = classicWire(meta, 5);
+    expect(w.event(msg('Hel'), 'Hel')).toEqual([]); // under the step: gathered
+    expect(parse(w.event(msg('lo [ID:'), 'Hello [ID:'))).toEqual([
       { code: 0, message: '', data: { answer: 'Hello [ID:', reference: {}, id: 'm1', session_id: 's1' } },
     ]);
     expect(w.event({ type: 'node_started', componentId: 'x', componentName: 'X' }, '')).toEqual([]);
