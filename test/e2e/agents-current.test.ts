@@ -87,3 +87,11 @@ test('the Begin input picks the Switch branch; non-stream returns the last event
   const traced = await (await completions({ question: 'hi', return_trace: true })).text();
   expect(traced).toContain('"event":"node_finished"');
 });
+
+test('the v0.25+ route POST /api/v1/agents/chat/completions (agent_id in the body, stream defaults to false)', async () => {
+  const r = await api.post('/api/v1/agents/chat/completions', { agent_id: agentId, query: 'ping', inputs: { tone: 'loud' } });
+  expect(r.json).toMatchObject({ code: 0, data: { event: 'message', data: { content: 'YOU ASKED: ping' } } });
+  const oa = await api.post('/api/v1/agents/chat/completions', { agent_id: agentId, 'openai-compatible': true, model: 'm', messages: [{ role: 'user', content: 'ping' }] });
+  expect(oa.json).toMatchObject({ object: 'chat.completion', model: agentId, choices: [{ message: { content: 'You asked: ping (plain)' } }] });
+  expect((await api.post('/api/v1/agents/chat/completions', { query: 'x' })).json).toEqual({ code: 102, message: '`agent_id` is required.' });
+});

@@ -34,6 +34,32 @@ export class AgentCompletionsController {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
+  /**
+   * The v0.25+ route (`POST /api/v1/agents/chat/completions`, `agent_id` in the body): `stream` defaults to false,
+   * always the event format; `"openai-compatible": true` answers as the OpenAI-compatible route. Declared before
+   * `agents/:agentId/completions`, which would otherwise take "chat" for an agent id.
+   */
+  @HttpCode(200)
+  @Post('agents/chat/completions')
+  async current(@Auth() auth: AuthContext, @Body() body: Record<string, unknown>, @Res() res: Response) {
+    const agentId = text(body.agent_id);
+    if (!agentId) throw dataError('`agent_id` is required.');
+    if (body['openai-compatible'] === true) return this.openai(auth, agentId, body, res);
+    const question = text(body.query ?? body.question);
+    if (!question.trim()) throw dataError('`query` is required.');
+    const sessionId = text(body.session_id);
+    const agent = await this.runs.agentFor(auth.tenantId, agentId);
+    const turn = await this.runs.prepare(auth.tenantId, agent, {
+      question,
+      createSession: true,
+      userId: text(body.user_id) || auth.tenantId,
+      body,
+      ...(sessionId ? { sessionId } : {}),
+    });
+    const meta = { agentId, sessionId: turn.session!.id, messageId: turn.messageId, createdAt: turn.createdAt };
+    await this.responder.send(turn, eventWire(meta, boolParam(body.return_trace, false)), boolParam(body.stream, false), res);
+  }
+
   /** §11 + seed 002: seed 002's cumulative events by default, v0.24 `event: message` events with RAGFLOW_COMPAT=current. */
   @HttpCode(200)
   @Post('agents/:agentId/completions')
