@@ -1,27 +1,17 @@
 import { Controller, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { Response } from 'express';
 import type { AppConfig } from '@ragnest/config';
-import { DomainError, RetCode, dataError } from '@ragnest/contracts';
-import { beginInputs, prologue } from '@ragnest/agent';
-import type { LlmMessage } from '@ragnest/llm';
+import { dataError } from '@ragnest/contracts';
 import { InjectConfig } from '@ragnest/runtime';
 import { ApiKeyGuard } from '../auth/guards.js';
 import { Auth, type AuthContext } from '../auth/tenant.decorator.js';
 import { Body } from '../ragflow/body.js';
 import { AgentRunService, publicError, type Turn } from './agent-run.service.js';
-import { AgentSessionsService, loadStoredDsl } from './agent-sessions.service.js';
+import { AgentSessionsService } from './agent-sessions.service.js';
 import { classicWire, converseWire, eventWire, frame, openaiWire } from './agent-wire.js';
 import { boolParam } from './query.js';
+import { openaiTurn, text } from './requests.js';
 import { AgentResponder } from './responder.js';
-
-const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
-
-/** OpenAI message content: a string or a list of parts, of which the text parts count. */
-function contentText(c: unknown): string {
-  if (typeof c === 'string') return c;
-  if (Array.isArray(c)) return c.map((p) => (p && typeof p === 'object' && (p as { type?: unknown }).type === 'text' ? text((p as { text?: unknown }).text) : '')).join('');
-  return text(c);
-}
 
 /** Agent turns: RAGFlow's completions, seed 000's converse, and the OpenAI-compatible agent route. */
 @Controller('api/v1')
@@ -70,20 +60,7 @@ export class AgentCompletionsController {
     const userId = text(body.user_id) || auth.tenantId;
     const agent = await this.runs.agentFor(auth.tenantId, agentId);
     if (!sessionId && !question.trim()) {
-      // seed 002: no session and no question opens a session and greets (or lists the Begin inputs it took)
-      const dsl = loadStoredDsl(agent);
-      const begin = dsl.components.get('begin')!;
-      const session = await this.sessions.createFor(agent, userId, body);
-      const declared = beginInputs(begin.params);
-      const given = (session.state as { inputs?: Record<string, unknown> }).inputs ?? {};
-      const data = declared.length
-        ? {
-            session_id: session.id,
-            answer: '',
-            reference: [],
-            param: declared.map((d) => ({ key: d.key, name: d.name, optional: d.optional, type: d.type, ...(given[d.key] !== undefined ? { value: given[d.key] } : {}) })),
-          }
-        : { answer: prologue(begin.params), reference: {}, audio_binary: null, id: null, session_id: session.id };
+      const data = await this.sessions.greet(agent, userId, body);
       if (!stream) {
         res.status(200).json({ code: 0, data });
         return;
@@ -136,23 +113,10 @@ export class AgentCompletionsController {
   @HttpCode(200)
   @Post('agents_openai/:agentId/chat/completions')
   async openai(@Auth() auth: AuthContext, @Param('agentId') agentId: string, @Body() body: Record<string, unknown>, @Res() res: Response) {
-    const missing = ['model', 'messages'].filter((k) => body[k] === undefined || body[k] === null);
-    if (missing.length) throw new DomainError(RetCode.ARGUMENT_ERROR, `required argument are missing: ${missing.join(',')}; `, null);
-    if (!Array.isArray(body.messages) || !body.messages.length) throw dataError('You have to provide messages.');
-    const msgs = (body.messages as unknown[]).map((m) => (m && typeof m === 'object' ? (m as Record<string, unknown>) : {}));
-    const last = msgs[msgs.length - 1]!;
-    if (last.role !== 'user') throw dataError('The last content of this conversation is not from user.');
-    const history: LlmMessage[] = [];
-    for (const m of msgs.slice(0, -1)) {
-      if (m.role !== 'user' && m.role !== 'assistant') continue; // system messages are dropped
-      if (!history.length && m.role === 'assistant') continue; // leading assistant messages skipped
-      history.push({ role: m.role, content: contentText(m.content) });
-    }
-    const meta0 = body.metadata && typeof body.metadata === 'object' ? (body.metadata as Record<string, unknown>) : {};
-    const sessionId = text(body.session_id ?? body.id ?? meta0.id);
+    const { question, history, sessionId } = openaiTurn(body);
     const agent = await this.runs.agentFor(auth.tenantId, agentId);
     const turn = await this.runs.prepare(auth.tenantId, agent, {
-      question: contentText(last.content),
+      question,
       createSession: false,
       userId: text(body.user) || auth.tenantId,
       body,

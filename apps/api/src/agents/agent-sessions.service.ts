@@ -65,6 +65,24 @@ export class AgentSessionsService {
     return s;
   }
 
+  /**
+   * Seed 002: a completion with neither session nor question opens a session and answers with the prologue, or,
+   * when Begin declares inputs, with the inputs it took (`param`).
+   */
+  async greet(agent: Agent, userId: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const begin = loadStoredDsl(agent).components.get('begin')!;
+    const session = await this.createFor(agent, userId, body);
+    const declared = beginInputs(begin.params);
+    const given = (session.state as Partial<SessionState>).inputs ?? {};
+    if (!declared.length) return { answer: prologue(begin.params), reference: {}, audio_binary: null, id: null, session_id: session.id };
+    return {
+      session_id: session.id,
+      answer: '',
+      reference: [],
+      param: declared.map((d) => ({ key: d.key, name: d.name, optional: d.optional, type: d.type, ...(given[d.key] !== undefined ? { value: given[d.key] } : {}) })),
+    };
+  }
+
   async create(tenantId: string, agentId: string, userId: string, body: Record<string, unknown>) {
     const agent = await this.ownedAgent(tenantId, agentId);
     return sessionView(await this.createFor(agent, userId, body), agent.dsl);
