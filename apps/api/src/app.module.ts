@@ -24,7 +24,7 @@ import { RetrievalGateway, SEARCH_KIND } from './retrieval/retrieval.gateway.js'
 import { HealthController } from './health/health.controller.js';
 import { ClassicImagesController, ImagesController } from './images/images.controller.js';
 import { ImagesService } from './images/images.service.js';
-import { chatModelsProvider } from './chats/chat-models.provider.js';
+import { CHAT_MODELS, chatModelsProvider } from './chats/chat-models.provider.js';
 import { ChatsController } from './chats/chats.controller.js';
 import { ChatsService } from './chats/chats.service.js';
 import { SessionsController } from './chats/sessions.controller.js';
@@ -35,6 +35,7 @@ import { CompletionsService } from './completions/completions.service.js';
 import { RelatedQuestionsService } from './completions/related.service.js';
 import { OpenAIController } from './openai/openai.controller.js';
 import { OpenAIChatService } from './openai/openai-chat.service.js';
+import { AGENT_CHAT_MODELS, AGENT_CONTROLLERS, AGENT_PROVIDERS } from './agents/index.js';
 
 /** With API_KEY set, the default tenant owning that key exists before the first request. */
 @Injectable()
@@ -66,6 +67,7 @@ export class ApiModule implements NestModule {
         OpenAIController,
         ClassicImagesController,
         ImagesController,
+        ...AGENT_CONTROLLERS,
       ],
       providers: [
         { provide: SEARCH_KIND, useValue: config.elasticsearch ? 'elasticsearch' : 'embedded' },
@@ -91,6 +93,9 @@ export class ApiModule implements NestModule {
         CompletionsService,
         RelatedQuestionsService,
         OpenAIChatService,
+        ...AGENT_PROVIDERS,
+        // agents resolve tenants' chat models through the chat feature's resolver (one cache, one config)
+        { provide: AGENT_CHAT_MODELS, useExisting: CHAT_MODELS },
       ],
     };
   }
