@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { ReferenceChunk } from '@ragnest/agent';
 import { dataError } from '@ragnest/contracts';
 import type { Chat, PrismaClient } from '@ragnest/db';
 import type { DbChatModelResolver, LlmMessage, LlmUsage } from '@ragnest/llm';
@@ -42,7 +43,7 @@ type Retrieved = Awaited<ReturnType<RetrievalService['retrieve']>>;
 type RetrievedChunk = Retrieved['chunks'][number];
 
 /** RAGFlow's chunks_format: the reference chunk shape of completions and sessions. */
-export function formatChunk(c: RetrievedChunk): Record<string, unknown> {
+export function formatChunk(c: RetrievedChunk): ReferenceChunk & Record<string, unknown> {
   return {
     id: c.id,
     content: c.content,

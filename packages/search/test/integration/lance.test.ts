@@ -7,20 +7,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as lancedb from '@lancedb/lancedb';
 import { LanceSearchIndex, createSearchIndex, type IndexedChunk } from '../../src/index.js';
+import { rng } from '../rng.js';
 
 const exec = promisify(execFile);
 
-/** deterministic pseudo-random numbers */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomVector(r: () => number, dim: number): Float32Array {
   const v = new Float32Array(dim);

@@ -1,19 +1,10 @@
 import { MemorySearchIndex, describeSearchIndexConformance, type IndexedChunk } from '../../src/index.js';
+import { rng } from '../rng.js';
 
 describeSearchIndexConformance('memory', async () => new MemorySearchIndex(), undefined, { sharedStorage: false });
 // the same contract with the HNSW graph in use from the first row
 describeSearchIndexConformance('memory (graph)', async () => new MemorySearchIndex({ exactBelow: 1 }), undefined, { sharedStorage: false });
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('MemorySearchIndex at scale', () => {
   const dim = 32;

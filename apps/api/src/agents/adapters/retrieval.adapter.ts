@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AgentReference, AgentRetrieval } from '@ragnest/agent';
 import { RetrievalService } from '../../retrieval/retrieval.service.js';
+import { formatChunk } from '../../completions/answer.service.js';
 
 /** The runtime's Retrieval component searches through the API's retrieval service (ownership checks included). */
 @Injectable()
@@ -25,20 +26,7 @@ export class AgentRetrievalAdapter {
         signal.throwIfAborted();
         return {
           total: res.chunks.length,
-          chunks: res.chunks.map((c) => ({
-            id: c.id,
-            content: c.content,
-            document_id: c.document_id,
-            document_name: c.document_name,
-            dataset_id: c.dataset_id,
-            image_id: c.image_id,
-            positions: c.positions,
-            url: null,
-            similarity: c.similarity,
-            vector_similarity: c.vector_similarity,
-            term_similarity: c.term_similarity,
-            doc_type: c.doc_type_kwd,
-          })),
+          chunks: res.chunks.map(formatChunk),
           doc_aggs: res.doc_aggs.filter((d) => res.chunks.some((c) => c.document_id === d.doc_id)),
         };
       },
