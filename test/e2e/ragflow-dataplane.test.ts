@@ -51,6 +51,7 @@ describe('datasets, documents, chunks, retrieval (seed 001 §3–§5)', () => {
     const r = await api.post('/api/v1/datasets', {
       name: 'kb_1', avatar: null, description: null, embedding_model: null, permission: 'me', chunk_method: 'naive', parser_config: null,
     });
+    expect(r.status).toBe(200); // RAGFlow answers 200 to POST, not 201
     expect(r.json.code).toBe(0);
     expect(r.json).not.toHaveProperty('message');
     expect(r.json.data.id).toMatch(/^[0-9a-f]{12}1[0-9a-f]{19}$/);
@@ -161,6 +162,7 @@ describe('datasets, documents, chunks, retrieval (seed 001 §3–§5)', () => {
 
   test('5.5 retrieval finds parsed content in both languages', async () => {
     const en = await api.post('/api/v1/retrieval', { dataset_ids: [datasetId], question: 'quick brown fox' });
+    expect(en.status).toBe(200);
     expect(en.json.code).toBe(0);
     expect(en.json.data.chunks.length).toBeGreaterThan(0);
     expect(en.json.data.chunks[0].content).toContain('quick brown fox');

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post, Put, Query, UseGuards, HttpCode } from '@nestjs/common';
 import { ApiKeyGuard } from '../auth/guards.js';
 import { Auth, type AuthContext } from '../auth/tenant.decorator.js';
 import { Body } from '../ragflow/body.js';
@@ -17,6 +17,7 @@ export class ChunksController {
   constructor(private readonly chunks: ChunksService) {}
 
   @Post()
+  @HttpCode(200) // RAGFlow answers 200, not Nest's default 201 for POST
   async add(@Auth() a: AuthContext, @Param('datasetId') ds: string, @Param('documentId') doc: string, @Body() body: Record<string, unknown>) {
     return ok(await this.chunks.add(a.tenantId, ds, doc, body));
   }

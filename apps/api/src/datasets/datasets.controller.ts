@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, Inject, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Inject, Param, Post, Put, Query, UseGuards, HttpCode } from '@nestjs/common';
 import { ApiKeyGuard } from '../auth/guards.js';
 import { Auth, type AuthContext } from '../auth/tenant.decorator.js';
 import { StrictBody } from '../ragflow/body.js';
@@ -21,6 +21,7 @@ export class DatasetsController {
   ) {}
 
   @Post()
+  @HttpCode(200) // RAGFlow answers 200, not Nest's default 201 for POST
   async create(@Auth() auth: AuthContext, @StrictBody() body: Record<string, unknown>) {
     const input = validate(createDatasetSchema, body);
     return ok(await this.datasets.create(auth.tenantId, auth.userId, input));

@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { Controller, Delete, Get, Param, Patch, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, Param, Patch, Post, Put, Query, Req, Res, UseGuards, HttpCode } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiKeyGuard } from '../auth/guards.js';
 import { Auth, type AuthContext } from '../auth/tenant.decorator.js';
@@ -40,6 +40,7 @@ export class DocumentsController {
   ) {}
 
   @Post('documents')
+  @HttpCode(200) // RAGFlow answers 200, not Nest's default 201 for POST
   async upload(@Auth() auth: AuthContext, @Param('datasetId') datasetId: string, @Req() req: Request) {
     const docs = await this.uploads.upload(req, auth.tenantId, auth.userId, datasetId);
     return ok(docs.map(uploadedView));
@@ -110,6 +111,7 @@ export class DocumentsController {
   }
 
   @Post(['chunks', 'documents/parse'])
+  @HttpCode(200) // RAGFlow answers 200, not Nest's default 201 for POST
   async parse(@Auth() auth: AuthContext, @Param('datasetId') datasetId: string, @Body() body: Record<string, unknown>) {
     return ok(await this.parsing.parse(auth.tenantId, datasetId, body));
   }
@@ -121,6 +123,7 @@ export class DocumentsController {
 
   /** current-generation alias of stop */
   @Post('documents/stop')
+  @HttpCode(200) // RAGFlow answers 200, not Nest's default 201 for POST
   stopAlias(@Auth() auth: AuthContext, @Param('datasetId') datasetId: string, @Body() body: Record<string, unknown>) {
     return this.stop(auth, datasetId, body);
   }

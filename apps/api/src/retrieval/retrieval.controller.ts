@@ -1,4 +1,4 @@
-import { Controller, Post, Req, UseGuards } from '@nestjs/common';
+import { Controller, Post, Req, UseGuards, HttpCode } from '@nestjs/common';
 import type { Request } from 'express';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
 import { ApiKeyGuard } from '../auth/guards.js';
@@ -23,6 +23,7 @@ export class RetrievalController {
   ) {}
 
   @Post('retrieval')
+  @HttpCode(200) // RAGFlow answers 200, not Nest's default 201 for POST
   @UseGuards(ApiKeyGuard)
   async retrieve(@Auth() a: AuthContext, @Body() body: Record<string, unknown>) {
     if (body.dataset_ids === undefined || body.dataset_ids === null) throw dataError('`dataset_ids` is required.');
@@ -67,6 +68,7 @@ export class RetrievalController {
 
   /** Dify external knowledge API: own auth errors (HTTP 403) and a bare `{records}` body. */
   @Post('dify/retrieval')
+  @HttpCode(200) // RAGFlow answers 200, not Nest's default 201 for POST
   async dify(@Req() req: Request, @Body() body: Record<string, unknown>) {
     const header = req.headers.authorization ?? '';
     const token = header.trim().split(/\s+/).pop() ?? '';
