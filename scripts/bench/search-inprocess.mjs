@@ -1,4 +1,7 @@
-import { text, rng, queries } from '../../../scripts/bench/corpus.mjs';
+// In-process cost of the in-memory search engine on the bench corpus: build N chunks, then time query
+// analysis, query embedding, the hybrid search and term similarity (no HTTP, RPC or Postgres).
+//   npm run build && node scripts/bench/search-inprocess.mjs [N=30000]
+import { text, rng, queries } from './corpus.mjs';
 import { analyze, analyzeToString, buildQuery, termSimilarity } from '@ragnest/nlp';
 import { HashingEmbedder } from '@ragnest/embedding';
 import { MemorySearchIndex } from '@ragnest/search';
