@@ -7,6 +7,7 @@ export {
   stampIndexed,
   recordIndexRemoval,
   feedHead,
+  FEED_HEAD_SQL,
   settledFeedHead,
   readFeed,
   pruneIndexRemovals,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { PrismaClient } from '@ragnest/db';
+import { FEED_HEAD_SQL, type PrismaClient } from '@ragnest/db';
 import { DomainError, dataError } from '@ragnest/contracts';
 import { InjectDb } from '@ragnest/runtime';
 import { RetrievalGateway } from './retrieval.gateway.js';
@@ -51,7 +51,7 @@ export class RetrievalService {
   async checkScope(tenantId: string, datasetIds: string[], documentIds: string[]): Promise<{ embeddingModel: string; feedHead: string }> {
     // raw SQL: this runs on every retrieval, and Prisma's query compilation costs more CPU than the query
     const datasets = await this.db.$queryRaw<{ id: string; embedding_model: string; head: bigint }[]>`
-      SELECT id, embedding_model, (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM index_change_seq) AS head
+      SELECT id, embedding_model, ${FEED_HEAD_SQL} AS head
       FROM dataset WHERE id = ANY(${datasetIds}::text[]) AND tenant_id = ${tenantId}`;
     const owned = new Set(datasets.map((d) => d.id));
     const notOwned = datasetIds.find((id) => !owned.has(id));

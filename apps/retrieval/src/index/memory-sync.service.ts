@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { feedHead, readFeed, settledFeedHead, type FeedPage, type PrismaClient } from '@ragnest/db';
+import { Prisma, feedHead, readFeed, settledFeedHead, type FeedPage, type PrismaClient } from '@ragnest/db';
 import { MemorySearchIndex, type IndexedChunk, type SearchIndex } from '@ragnest/search';
 import { InjectConfig, InjectDb } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
@@ -10,6 +10,13 @@ import { titleTokens, toIndexedChunk, type ChunkIndexRow } from './indexed-chunk
 const PAGE = 2_000;
 /** A replica that could not follow the feed for this long may have missed pruned removals: reload. */
 const RELOAD_AFTER_MS = 30 * 60_000;
+
+/** A chunk row with what its index entry needs (the document name makes the title tokens). */
+const LOAD_ROWS = Prisma.sql`
+  SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId",
+         c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions,
+         c.available, c.vector, d.name AS "documentName"
+  FROM chunk c JOIN document d ON d.id = c.document_id`;
 
 interface LoadRow extends ChunkIndexRow {
   documentName: string;
@@ -149,10 +156,7 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
     let n = 0;
     for (;;) {
       const rows = await this.db.$queryRaw<LoadRow[]>`
-        SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId",
-               c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions,
-               c.available, c.vector, d.name AS "documentName"
-        FROM chunk c JOIN document d ON d.id = c.document_id
+        ${LOAD_ROWS}
         WHERE c.indexed AND c.vector IS NOT NULL AND c.id > ${after}
         ORDER BY c.id LIMIT ${PAGE}`;
       if (!rows.length) break;
@@ -184,10 +188,7 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
     const wanted = page.chunks.filter((c) => c.indexed).map((c) => c.id);
     const rows = wanted.length
       ? await this.db.$queryRaw<LoadRow[]>`
-          SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId",
-                 c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions,
-                 c.available, c.vector, d.name AS "documentName"
-          FROM chunk c JOIN document d ON d.id = c.document_id
+          ${LOAD_ROWS}
           WHERE c.id = ANY(${wanted}::text[]) AND c.indexed AND c.vector IS NOT NULL`
       : [];
     const entries = new Map(this.entries(rows).map((e) => [e.id, e]));

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PrismaClient } from '@ragnest/db';
+import { FEED_HEAD_SQL, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, searchRequestSchema, type SearchHit, type SearchRpcResponse } from '@ragnest/contracts';
 import { EmbeddingRegistry } from '@ragnest/embedding';
 import { buildQuery, termSimilarity } from '@ragnest/nlp';
@@ -44,7 +44,7 @@ export class SearchService {
       // the index feed's head comes with the datasets (no extra round trip): an in-memory index that is
       // behind it catches up first, so whatever was acknowledged before this query is searchable
       const datasets = await this.db.$queryRaw<{ embedding_model: string; head: bigint }[]>`
-        SELECT embedding_model, (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM index_change_seq) AS head
+        SELECT embedding_model, ${FEED_HEAD_SQL} AS head
         FROM dataset WHERE id = ANY(${r.datasetIds}::text[]) AND tenant_id = ${r.tenantId}`;
       const models = [...new Set(datasets.map((d) => d.embedding_model))];
       if (models.length === 0) return { total: 0, hits: [], docAggs: [], servedBy };
