@@ -11,9 +11,10 @@
 // Without --base-url it boots its own stack (the four apps, embedded defaults) on a fresh database and
 // data directory, so RSS can be read from /proc. Not a test: it asserts nothing, it reports.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateDeploy } from '../../packages/db/scripts/migrate.mjs';
@@ -103,6 +104,36 @@ function cpuSeconds() {
   return out;
 }
 
+/** CPU seconds of every process of the shared servers (Postgres backends, Redis) by pid, from /proc. */
+function serverCpuTicks() {
+  const out = new Map();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
+      const key = comm.startsWith('postgres') ? 'postgres' : comm.startsWith('redis-server') ? 'redis' : null;
+      if (!key) continue;
+      const st = raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
+      out.set(pid, { key, secs: (Number(st[11]) + Number(st[12])) / 100 });
+    } catch {}
+  }
+  return out;
+}
+
+/** Server CPU seconds used between two serverCpuTicks() snapshots (processes that exited meanwhile are not counted). */
+function serverCpuDelta(before, after) {
+  const out = { postgres: 0, redis: 0 };
+  for (const [pid, a] of after) out[a.key] += a.secs - (before.get(pid)?.secs ?? 0);
+  return out;
+}
+
+/** This process's own CPU seconds (the benchmark client). */
+const selfCpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
 function peakRss() {
   const out = {};
   for (const { app, child } of children) {
@@ -128,6 +159,31 @@ async function call(method, p, body) {
   const json = await res.json();
   if (json.code !== 0) throw new Error(`${method} ${p}: ${JSON.stringify(json).slice(0, 300)}`);
   return json.data;
+}
+// the latency loop's client: node:http on kept-alive connections costs the shared 2 cores far less CPU per
+// request than fetch, so the measurement takes less from the system it measures
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+function post(p, body) {
+  const payload = Buffer.from(JSON.stringify(body));
+  const url = new URL(`${BASE}${p}`);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent,
+        headers: { Authorization: `Bearer ${KEY}`, 'Content-Type': 'application/json', 'Content-Length': payload.length } },
+      (res) => {
+        const parts = [];
+        res.on('data', (d) => parts.push(d));
+        res.on('end', () => {
+          const json = JSON.parse(Buffer.concat(parts).toString('utf8'));
+          if (json.code !== 0) reject(new Error(`POST ${p}: ${JSON.stringify(json).slice(0, 300)}`));
+          else resolve(json.data);
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 async function upload(datasetId, files) {
   const form = new FormData();
@@ -186,21 +242,23 @@ async function retrievalLatency(datasetId, n, concurrency) {
   for (const q of qs.slice(0, 50)) await call('POST', '/api/v1/retrieval', { dataset_ids: [datasetId], question: q }); // warm-up
   const lat = [];
   let next = 50;
-  const cpu0 = cpuSeconds();
+  const cpu0 = { ...cpuSeconds(), 'bench client': selfCpuSeconds() };
+  const server0 = serverCpuTicks();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < qs.length) {
         const q = qs[next++];
         const s = performance.now();
-        await call('POST', '/api/v1/retrieval', { dataset_ids: [datasetId], question: q });
+        await post('/api/v1/retrieval', { dataset_ids: [datasetId], question: q });
         lat.push(performance.now() - s);
       }
     }),
   );
   const secs = (performance.now() - t0) / 1000;
-  const cpu1 = cpuSeconds();
-  // CPU milliseconds per query, by app (empty when driving a stack this script did not boot)
+  const cpu1 = { ...cpuSeconds(), ...serverCpuDelta(server0, serverCpuTicks()), 'bench client': selfCpuSeconds() };
+  // CPU milliseconds per query, by app (the apps only when this script booted them), Postgres (every
+  // backend, so other work on the machine shows up too), Redis, and this client
   const cpuMsPerQuery = Object.fromEntries(Object.keys(cpu1).map((app) => [app, Number(((1000 * (cpu1[app] - (cpu0[app] ?? 0))) / lat.length).toFixed(2))]));
   lat.sort((a, b) => a - b);
   return { n: lat.length, qps: lat.length / secs, p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), cpuMsPerQuery };
@@ -258,6 +316,7 @@ async function main() {
     results.retrieval = await retrievalLatency(res.datasetId, opts.queries, opts.concurrency);
     const q = results.retrieval;
     log(`  retrieval over HTTP, concurrency ${opts.concurrency}: p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms, p99 ${q.p99.toFixed(1)} ms, ${q.qps.toFixed(0)} req/s`);
+    log(`  CPU ms per query: ${JSON.stringify(q.cpuMsPerQuery)}`);
   }
 
   if (opts.largeMb > 0) {

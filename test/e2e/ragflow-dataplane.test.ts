@@ -179,6 +179,27 @@ describe('datasets, documents, chunks, retrieval (seed 001 §3–§5)', () => {
     expect(blank.json.data).toEqual({ total: 0, chunks: [], doc_aggs: {} });
   });
 
+  test('a disabled document drops out of retrieval at once and comes back when enabled; a rename shows in hits', async () => {
+    const docId = docIds['1.txt']!;
+    const ask = async () => (await api.post('/api/v1/retrieval', { dataset_ids: [datasetId], question: 'quick brown fox' })).json.data;
+    const fromDoc = (d: { chunks: { document_id: string }[] }) => d.chunks.filter((c) => c.document_id === docId);
+    expect(fromDoc(await ask()).length).toBeGreaterThan(0);
+
+    expect((await api.put(`/api/v1/datasets/${datasetId}/documents/${docId}`, { enabled: 0 })).json.code).toBe(0);
+    const off = await ask();
+    expect(fromDoc(off)).toEqual([]);
+    expect(off.doc_aggs.map((a: { doc_id: string }) => a.doc_id)).not.toContain(docId);
+
+    expect((await api.put(`/api/v1/datasets/${datasetId}/documents/${docId}`, { enabled: 1, name: 'renamed.txt' })).json.code).toBe(0);
+    const on = await ask();
+    expect(fromDoc(on).length).toBeGreaterThan(0);
+    expect(fromDoc(on)[0]).toMatchObject({ document_keyword: 'renamed.txt', document_name: 'renamed.txt' });
+    expect(on.doc_aggs.find((a: { doc_id: string }) => a.doc_id === docId)).toMatchObject({ doc_name: 'renamed.txt' });
+
+    expect((await api.put(`/api/v1/datasets/${datasetId}/documents/${docId}`, { name: '1.txt' })).json.code).toBe(0);
+    expect(fromDoc(await ask())[0]).toMatchObject({ document_keyword: '1.txt' });
+  });
+
   test('5.1–5.5 add chunk is retrievable at once; update; delete', async () => {
     const docId = docIds['1.txt']!;
     const add = await api.post(`/api/v1/datasets/${datasetId}/documents/${docId}/chunks`, { content: 'This is a chunk addition test about zebras' });

@@ -25,6 +25,18 @@ export async function stampIndexed(tx: Tx, ids: readonly string[], indexed: bool
     UPDATE chunk SET indexed = ${indexed}, index_seq = nextval('index_change_seq') WHERE id = ANY(${ids as string[]}::text[])`;
 }
 
+/**
+ * Gives a document's indexed chunks new feed positions without changing them: what their index entries take
+ * from the document (its name, whether it is enabled) has changed, and feed followers re-read them. Returns
+ * their ids. Call last in the transaction that changed the document.
+ */
+export async function restampDocument(tx: Tx, documentId: string): Promise<string[]> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${FEED_LOCK})`;
+  const rows = await tx.$queryRaw<{ id: string }[]>`
+    UPDATE chunk SET index_seq = nextval('index_change_seq') WHERE document_id = ${documentId} AND indexed RETURNING id`;
+  return rows.map((r) => r.id);
+}
+
 export interface IndexRemoval {
   tenantId: string;
   datasetId?: string;
@@ -44,7 +56,8 @@ export async function recordIndexRemoval(tx: Tx, r: IndexRemoval): Promise<void>
  * The feed's newest position (0 before the first change) as a scalar subquery, to read it along with
  * another query (no extra round trip). Cheap: no lock, no table scan.
  */
-export const FEED_HEAD_SQL = Prisma.sql`(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM index_change_seq)`;
+export const FEED_HEAD_TEXT = '(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM index_change_seq)';
+export const FEED_HEAD_SQL = Prisma.raw(FEED_HEAD_TEXT);
 
 /** The feed's newest position, on its own. */
 export async function feedHead(db: Sql): Promise<bigint> {

@@ -1,6 +1,6 @@
 export { runApp, runHealthChecks, type AppSpec, type HealthCheck } from './bootstrap.js';
 export { RuntimeModule, type RuntimeModuleOptions } from './runtime.module.js';
-export { CONFIG, PRISMA, STORAGE, InjectConfig, InjectDb, InjectStorage } from './tokens.js';
+export { CONFIG, PRISMA, STORAGE, HOT_READS, InjectConfig, InjectDb, InjectStorage, InjectHotReads } from './tokens.js';
 export { QueueProducer, type EnqueueOptions } from './queue/producer.js';
 export { WorkerHost, JobHandler, PermanentJobError, type JobContext } from './queue/worker-host.js';
 export { RedisListServer, type RedisListServerOptions } from './rpc/redis-list.server.js';

@@ -1,16 +1,20 @@
 import { Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { createPrisma, type PrismaClient } from '@ragnest/db';
+import { HotReads, createPrisma, type PrismaClient } from '@ragnest/db';
 import { createObjectStorage, type ObjectStorage } from '@ragnest/storage';
-import { CONFIG, PRISMA, STORAGE, InjectDb, InjectStorage } from './tokens.js';
+import { CONFIG, HOT_READS, PRISMA, STORAGE, InjectDb, InjectHotReads, InjectStorage } from './tokens.js';
 import type { AppConfig } from '@ragnest/config';
 import { DocumentFailureHandler } from './document-failure.js';
 
 
 @Injectable()
 class InfraShutdown implements OnApplicationShutdown {
-  constructor(@InjectDb() private readonly db: PrismaClient, @InjectStorage() private readonly storage: ObjectStorage) {}
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    @InjectStorage() private readonly storage: ObjectStorage,
+    @InjectHotReads() private readonly hot: HotReads,
+  ) {}
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.db.$disconnect(), this.storage.close()]);
+    await Promise.allSettled([this.db.$disconnect(), this.storage.close(), this.hot.close()]);
   }
 }
 
@@ -19,6 +23,8 @@ class InfraShutdown implements OnApplicationShutdown {
 @Module({
   providers: [
     { provide: PRISMA, inject: [CONFIG], useFactory: (c: AppConfig) => createPrisma(c.databaseUrl, { poolSize: 20 }) },
+    // connects lazily: apps without hot-path reads open no connection
+    { provide: HOT_READS, inject: [CONFIG], useFactory: (c: AppConfig) => new HotReads(c.databaseUrl, 4) },
     {
       provide: STORAGE,
       inject: [CONFIG],
@@ -32,6 +38,6 @@ class InfraShutdown implements OnApplicationShutdown {
     InfraShutdown,
     DocumentFailureHandler,
   ],
-  exports: [PRISMA, STORAGE, DocumentFailureHandler],
+  exports: [PRISMA, STORAGE, HOT_READS, DocumentFailureHandler],
 })
 export class InfraModule {}

@@ -62,6 +62,10 @@ class Partition {
   lengthSum = 0;
   readonly idToSlot = new Map<string, number>();
   readonly docIds: string[] = [];
+  /** each document's name as last indexed (hits carry it: no lookup per query) */
+  readonly docNames: string[] = [];
+  /** live rows hidden from search (unavailable chunk or disabled document): the graph over-fetches only then */
+  hiddenCount = 0;
   readonly docIndex = new Map<string, number>();
   readonly docSlots = new Map<number, number[]>();
   /** postings by term id (a holey array: a term id is a dense global index) */
@@ -83,13 +87,14 @@ class Partition {
     this.vectors = new Float32Array(0);
   }
 
-  private docIdx(documentId: string): number {
+  private docIdx(documentId: string, name: string | undefined): number {
     let i = this.docIndex.get(documentId);
     if (i === undefined) {
       i = this.docIds.length;
       this.docIds.push(documentId);
+      this.docNames.push(name ?? '');
       this.docIndex.set(documentId, i);
-    }
+    } else if (name !== undefined) this.docNames[i] = name;
     return i;
   }
 
@@ -97,6 +102,7 @@ class Partition {
     if (!this.alive[slot]) return;
     this.alive[slot] = 0;
     this.liveCount--;
+    if (!this.available[slot]) this.hiddenCount--;
     this.deadCount++;
     this.lengthSum -= this.lengths[slot]!;
     this.idToSlot.delete(this.ids[slot]!);
@@ -127,13 +133,14 @@ class Partition {
     this.vectors = grow(this.vectors, need * this.dim);
     this.ids[slot] = c.id;
     this.idToSlot.set(c.id, slot);
-    const doc = this.docIdx(c.documentId);
+    const doc = this.docIdx(c.documentId, c.documentName);
     this.docOf[slot] = doc;
     const ds = this.docSlots.get(doc);
     if (ds) ds.push(slot);
     else this.docSlots.set(doc, [slot]);
     this.alive[slot] = 1;
     this.available[slot] = c.available ? 1 : 0;
+    if (!c.available) this.hiddenCount++;
     this.liveCount++;
 
     // term frequencies of the token bag, counted in the dictionary's scratch array (no per-row Map)
@@ -290,8 +297,8 @@ class Partition {
       return heap.sorted();
     }
     const g = this.graph!;
-    // the graph also holds unavailable rows and rows outside a document filter: over-fetch, then filter
-    let k = Math.min(this.graphCount, limit * 2 + 16);
+    // the graph also holds hidden rows and rows outside a document filter: over-fetch only then, and filter
+    let k = Math.min(this.graphCount, docs === null && this.hiddenCount === 0 ? limit : limit * 2 + 16);
     for (;;) {
       const m = g.search(q, k, 0) as USearch.Matches;
       const heap = new TopK(limit);
@@ -562,6 +569,7 @@ export class MemorySearchIndex implements SearchIndex {
       id: p.ids[slot]!,
       datasetId: p.datasetId,
       documentId: p.docIds[p.docOf[slot]!]!,
+      documentName: p.docNames[p.docOf[slot]!]!,
       tokens: p.tokensOf(slot, this.terms),
       vectorSimilarity: sim,
       textScore,
@@ -598,6 +606,7 @@ export class MemorySearchIndex implements SearchIndex {
           tenantId: p.tenantId,
           datasetId: p.datasetId,
           documentId: p.docIds[p.docOf[s]!]!,
+          documentName: p.docNames[p.docOf[s]!]!,
           tokens: p.tokensOf(s, this.terms).join(' '),
           vector: p.vectors.subarray(s * p.dim, (s + 1) * p.dim),
           available: p.available[s] === 1,

@@ -10,8 +10,10 @@ export interface IndexedChunk {
    */
   tokens: string;
   vector: Float32Array;
-  /** false = hidden from search (RAGFlow available_int = 0) */
+  /** false = hidden from search (RAGFlow available_int = 0; also set while the document is disabled) */
   available: boolean;
+  /** the document's name (RAGFlow docnm_kwd); engines that keep it return it with candidates */
+  documentName?: string;
 }
 
 export interface SearchFilter {
@@ -44,6 +46,8 @@ export interface Candidate {
   vectorSimilarity: number;
   /** raw BM25 score from the full-text leg, 0 when it came from the vector leg only */
   textScore: number;
+  /** the document's name, from engines that keep it (see SearchIndex.followsFeed) */
+  documentName?: string;
 }
 
 export interface SearchIndex {
@@ -51,7 +55,9 @@ export interface SearchIndex {
   /**
    * true: the index lives in this process only, and the application fills it from Postgres' index change
    * feed (every replica follows the feed). Index writers then only stamp the feed instead of calling
-   * upsert/delete, which would reach this replica alone.
+   * upsert/delete, which would reach this replica alone. Such an index is exact as of the feed position it
+   * has applied: entries carry availability (chunk and document) and the document name, so a search that
+   * first caught up with the feed needs no check against Postgres.
    */
   readonly followsFeed?: boolean;
   /** Creates tables/indices for vectors of this dimension if missing. Idempotent. */

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import { Prisma, type Document, type PrismaClient } from '@ragnest/db';
+import { Prisma, restampDocument, type Document, type PrismaClient } from '@ragnest/db';
 import { DOCUMENT_CHUNK_METHODS, RUN_NUMERIC, DomainError, RetCode, argumentError, dataError } from '@ragnest/contracts';
 import type { ObjectStorage } from '@ragnest/storage';
 import { InjectDb, InjectStorage } from '@ragnest/runtime';
@@ -142,6 +142,13 @@ export class DocumentsService {
         this.db.document.update({ where: { id: documentId }, data }),
       ]);
       await this.indexSync.afterChunksCleared(tenantId, [documentId], datasetId);
+    } else if ((data.name !== undefined && data.name !== doc.name) || (data.status !== undefined && data.status !== doc.status)) {
+      // index entries carry the document's name and whether it is enabled: re-stamp its chunks with the change
+      const restamped = await this.db.$transaction(async (tx) => {
+        await tx.document.update({ where: { id: documentId }, data });
+        return restampDocument(tx, documentId);
+      });
+      await this.indexSync.afterDocumentChanged(documentId, doc.generation, restamped);
     } else {
       await this.db.document.update({ where: { id: documentId }, data });
     }

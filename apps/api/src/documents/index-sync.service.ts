@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { AppConfig } from '@ragnest/config';
 import { JobNames, RpcPatterns } from '@ragnest/contracts';
 import { getLogger } from '@ragnest/logger';
 import { QueueProducer, RedisListClient } from '@ragnest/runtime';
 import { chunkImageKey, documentImagesPrefix, type ObjectStorage } from '@ragnest/storage';
-import { InjectStorage } from '@ragnest/runtime';
+import { InjectConfig, InjectStorage } from '@ragnest/runtime';
 
 /**
  * Keeps derived stores in step after Postgres (the truth) has changed: index deletions go through the
@@ -17,7 +18,25 @@ export class IndexSync {
     private readonly producer: QueueProducer,
     private readonly rpc: RedisListClient,
     @InjectStorage() private readonly storage: ObjectStorage,
+    @InjectConfig() private readonly config: AppConfig,
   ) {}
+
+  /**
+   * A document's name or status changed and its chunks were re-stamped on the index feed. The in-memory
+   * engine's replicas follow the feed on their own; any other index is rewritten through the index queue
+   * (searches check it against Postgres meanwhile).
+   */
+  async afterDocumentChanged(documentId: string, generation: number, chunkIds: string[]): Promise<void> {
+    const followsFeed = !this.config.elasticsearch && this.config.search.engine === 'memory';
+    if (followsFeed || !chunkIds.length) return;
+    try {
+      for (let i = 0; i < chunkIds.length; i += 500) {
+        await this.producer.enqueue(JobNames.indexChunks, { documentId, generation, chunkIds: chunkIds.slice(i, i + 500) });
+      }
+    } catch (err) {
+      getLogger().warn({ documentId, err: String(err) }, 'could not enqueue re-indexing of a changed document');
+    }
+  }
 
   async afterDatasetDeleted(tenantId: string, datasetId: string): Promise<void> {
     await this.enqueueDelete({ tenantId, datasetId });

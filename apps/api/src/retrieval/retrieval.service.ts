@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { FEED_HEAD_SQL, type PrismaClient } from '@ragnest/db';
+import { FEED_HEAD_TEXT, statement, type HotReads, type PrismaClient } from '@ragnest/db';
 import { DomainError, dataError } from '@ragnest/contracts';
-import { InjectDb } from '@ragnest/runtime';
+import { InjectDb, InjectHotReads } from '@ragnest/runtime';
 import { RetrievalGateway } from './retrieval.gateway.js';
 import { highlight } from '../chunks/chunk.view.js';
 
@@ -9,6 +9,22 @@ import { highlight } from '../chunks/chunk.view.js';
 function queryWords(question: string): string[] {
   return question.split(/[\s,.;:!?，。；：！？、()（）"'“”]+/).filter((w) => w.length >= 2);
 }
+
+/** The datasets a tenant owns among some ids, with their embedding model and the index feed's position. */
+const SCOPE = statement(
+  'retrieval_scope',
+  `SELECT id, embedding_model, ${FEED_HEAD_TEXT} AS head FROM dataset WHERE id = ANY($1::text[]) AND tenant_id = $2`,
+);
+const SCOPE_DOCS = statement('retrieval_scope_docs', 'SELECT id FROM document WHERE id = ANY($1::text[]) AND dataset_id = ANY($2::text[])');
+/** Hit rows; a child of parent/child chunking answers with its parent's text (RAGFlow retrieval_by_children). */
+const HITS = statement(
+  'retrieval_hits',
+  `SELECT c.id, c.dataset_id AS "datasetId", COALESCE(p.content, c.content) AS content,
+          c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions, c.image_id AS "imageId",
+          c.positions, c.doc_type AS "docType", c.mom_id AS "momId"
+   FROM chunk c LEFT JOIN chunk p ON c.mom_id <> '' AND p.id = c.mom_id AND p.document_id = c.document_id
+   WHERE c.id = ANY($1::text[])`,
+);
 
 interface HitRow {
   id: string;
@@ -41,6 +57,7 @@ export interface RetrieveInput {
 export class RetrievalService {
   constructor(
     @InjectDb() private readonly db: PrismaClient,
+    @InjectHotReads() private readonly hot: HotReads,
     private readonly gateway: RetrievalGateway,
   ) {}
 
@@ -49,17 +66,13 @@ export class RetrievalService {
    * the index feed position read with them, which the retrieval service then need not read again.
    */
   async checkScope(tenantId: string, datasetIds: string[], documentIds: string[]): Promise<{ embeddingModel: string; feedHead: string }> {
-    // raw SQL: this runs on every retrieval, and Prisma's query compilation costs more CPU than the query
-    const datasets = await this.db.$queryRaw<{ id: string; embedding_model: string; head: bigint }[]>`
-      SELECT id, embedding_model, ${FEED_HEAD_SQL} AS head
-      FROM dataset WHERE id = ANY(${datasetIds}::text[]) AND tenant_id = ${tenantId}`;
+    const datasets = await this.hot.rows<{ id: string; embedding_model: string; head: string }>(SCOPE, [datasetIds, tenantId]);
     const owned = new Set(datasets.map((d) => d.id));
     const notOwned = datasetIds.find((id) => !owned.has(id));
     if (notOwned) throw dataError(`You don't own the dataset ${notOwned}.`);
     if (new Set(datasets.map((d) => d.embedding_model)).size > 1) throw dataError('Datasets use different embedding models."');
     if (documentIds.length) {
-      const docs = await this.db.$queryRaw<{ id: string }[]>`
-        SELECT id FROM document WHERE id = ANY(${documentIds}::text[]) AND dataset_id = ANY(${datasetIds}::text[])`;
+      const docs = await this.hot.rows<{ id: string }>(SCOPE_DOCS, [documentIds, datasetIds]);
       const have = new Set(docs.map((d) => d.id));
       const stray = documentIds.find((id) => !have.has(id));
       if (stray) throw dataError(`The datasets don't own the document ${stray}`);
@@ -83,14 +96,8 @@ export class RetrievalService {
       highlight: input.highlight,
     });
     const ids = res.hits.map((h) => h.chunkId);
-    // a child of parent/child chunking answers with its parent's text (RAGFlow retrieval_by_children);
-    // document names come with the hits (the retrieval service reads them while checking liveness)
-    const rows = await this.db.$queryRaw<HitRow[]>`
-      SELECT c.id, c.dataset_id AS "datasetId", COALESCE(p.content, c.content) AS content,
-             c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions, c.image_id AS "imageId",
-             c.positions, c.doc_type AS "docType", c.mom_id AS "momId"
-      FROM chunk c LEFT JOIN chunk p ON c.mom_id <> '' AND p.id = c.mom_id AND p.document_id = c.document_id
-      WHERE c.id = ANY(${ids}::text[])`;
+    // document names come with the hits (the retrieval service has them)
+    const rows = ids.length ? await this.hot.rows<HitRow>(HITS, [ids]) : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     const parents = new Set<string>();
     const chunks = res.hits.flatMap((h) => {

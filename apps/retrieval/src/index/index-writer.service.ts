@@ -60,7 +60,7 @@ export class IndexWriter {
       const missing = state.filter((c) => !c.embedded).map((c) => c.id);
       const fetch = this.index.followsFeed ? missing : state.map((c) => c.id);
       const rows = fetch.length
-        ? await tx.$queryRaw<(Omit<ChunkIndexRow, 'vector'> & { content: string; vector: Uint8Array | null; embedded: boolean })[]>`
+        ? await tx.$queryRaw<(Omit<ChunkIndexRow, 'vector' | 'documentName'> & { content: string; vector: Uint8Array | null; embedded: boolean })[]>`
             SELECT id, tenant_id AS "tenantId", dataset_id AS "datasetId", document_id AS "documentId", content,
                    content_tokens AS "contentTokens", important_keywords AS "importantKeywords", questions, available, vector,
                    (vector IS NOT NULL AND embedding_model = ${model}) AS embedded
@@ -77,7 +77,8 @@ export class IndexWriter {
       }
       if (!this.index.followsFeed) {
         const title = titleTokens(doc.name);
-        const items = rows.map((c) => toIndexedChunk({ ...c, vector: c.vector! }, title));
+        const enabled = doc.status === '1';
+        const items = rows.map((c) => toIndexedChunk({ ...c, available: c.available && enabled, vector: c.vector!, documentName: doc.name }, title));
         await this.dims.ensure(items[0]!.vector.length);
         await this.index.upsert(items);
       }

@@ -11,8 +11,10 @@ export interface ChunkIndexRow {
   contentTokens: string;
   importantKeywords: string[];
   questions: string[];
+  /** searchable: the chunk is available and its document enabled */
   available: boolean;
   vector: Uint8Array;
+  documentName: string;
 }
 
 /** Analyzer tokens of a document's title (its name without the extension). */
@@ -34,7 +36,10 @@ export function indexTokens(content: string, title: string, keywords: string[], 
   return parts.join(' ');
 }
 
-/** One chunk row → its index entry. Every index writer and the in-memory feed follower build entries here. */
+/**
+ * One chunk row → its index entry. Every index writer and the in-memory feed follower build entries here.
+ * `title` is titleTokens(row.documentName), passed in so a page of one document's rows analyses it once.
+ */
 export function toIndexedChunk(row: ChunkIndexRow, title: string): IndexedChunk {
   return {
     id: row.id,
@@ -44,5 +49,6 @@ export function toIndexedChunk(row: ChunkIndexRow, title: string): IndexedChunk 
     tokens: indexTokens(row.contentTokens, title, row.importantKeywords, row.questions),
     vector: bytesToVector(row.vector),
     available: row.available,
+    documentName: row.documentName,
   };
 }

@@ -11,16 +11,18 @@ const PAGE = 2_000;
 /** A replica that could not follow the feed for this long may have missed pruned removals: reload. */
 const RELOAD_AFTER_MS = 30 * 60_000;
 
-/** A chunk row with what its index entry needs (the document name makes the title tokens). */
+/**
+ * A chunk row with what its index entry needs: the document's name (title tokens, and hits carry it) and
+ * its status (a disabled document's chunks are hidden). Renaming, disabling or enabling a document
+ * re-stamps its chunks on the feed (restampDocument), so replicas re-read them from here.
+ */
 const LOAD_ROWS = Prisma.sql`
   SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId",
          c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions,
-         c.available, c.vector, d.name AS "documentName"
+         (c.available AND d.status = '1') AS available, c.vector, d.name AS "documentName"
   FROM chunk c JOIN document d ON d.id = c.document_id`;
 
-interface LoadRow extends ChunkIndexRow {
-  documentName: string;
-}
+type LoadRow = ChunkIndexRow;
 
 /**
  * Keeps this replica's in-memory index equal to Postgres: a full load at start, then the index change
@@ -107,8 +109,8 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
     try {
       while (this.applied < target) await this.drain();
     } catch (err) {
-      // Postgres trouble: answer from what is loaded (results are still checked against Postgres) rather
-      // than fail the query; the timer keeps trying
+      // Postgres trouble: answer from what is loaded rather than fail the query (the API drops hits whose
+      // rows are gone when it reads their content); the timer keeps trying
       getLogger().warn({ err: String(err), applied: String(this.applied), target: String(target) }, 'index feed catch-up failed; searching the loaded state');
     }
   }

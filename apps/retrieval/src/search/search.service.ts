@@ -21,7 +21,9 @@ interface Scored extends Candidate {
  * Hybrid retrieval. Both legs run independently (the vector leg is not filtered by the keyword match),
  * every candidate is scored as RAGFlow does — similarity = w·vector + (1−w)·term, with the term similarity
  * the share of the query's weighted terms the chunk covers — then thresholded, ranked and paged.
- * Candidates are checked against Postgres, so deleted or disabled chunks never come back.
+ * Deleted or disabled chunks never come back: an index that follows the feed has caught up with the
+ * position the caller read (and holds availability and document names); any other index's candidates are
+ * checked against Postgres.
  */
 @Injectable()
 export class SearchService {
@@ -65,12 +67,14 @@ export class SearchService {
       textLimit: window,
       vectorLimit: Math.min(r.topK, window),
     });
-    const live = await this.liveChunks(candidates.map((c) => c.id));
-    const docName = (id: string) => live.get(id) ?? '';
+    const live = this.index.followsFeed ? null : await this.liveChunks(candidates.map((c) => c.id));
+    const nameOf = new Map<string, string>();
+    for (const c of candidates) nameOf.set(c.id, live ? (live.get(c.id) ?? '') : (c.documentName ?? ''));
+    const docName = (id: string) => nameOf.get(id) ?? '';
     const w = r.vectorSimilarityWeight;
     const scored: Scored[] = [];
     for (const c of candidates) {
-      if (!live.has(c.id)) continue;
+      if (live && !live.has(c.id)) continue;
       const t = termSimilarity(query, c.tokens);
       const sim = w * c.vectorSimilarity + (1 - w) * t;
       // RAGFlow: with w = 0 (keywords only) no threshold applies

@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@ragnest/testkit';
-import { chunkIdFor, createPrisma, newId, readFeed, recordIndexRemoval, stampIndexed, type PrismaClient } from '@ragnest/db';
+import { chunkIdFor, createPrisma, newId, readFeed, recordIndexRemoval, restampDocument, stampIndexed, type PrismaClient } from '@ragnest/db';
 import { vectorToBytes } from '@ragnest/embedding';
 import type { AppConfig } from '@ragnest/config';
 import { MemorySearchIndex } from '@ragnest/search';
@@ -133,4 +133,29 @@ test('ensure(head) waits for a position read before the search; the feed never s
   expect(page.chunks.map((c) => c.id)).toContain(id);
   await r.sync.ensure();
   expect((await search(r.index, s, ['writer'])).map((c) => c.id).sort()).toEqual([id, fast].sort());
+});
+
+test("a document's status and name reach every replica through the feed: disabled chunks are hidden, hits carry the new name", async () => {
+  const s = await scope();
+  const id = await s.index('golf hotel', axis(5));
+  const r = await replica();
+  const first = await search(r.index, s, ['golf'], axis(5));
+  expect(first.map((c) => [c.id, c.documentName])).toEqual([[id, 'Manual.txt']]);
+
+  const change = (data: { status?: string; name?: string }) =>
+    db.$transaction(async (tx) => {
+      await tx.document.update({ where: { id: s.documentId }, data });
+      return restampDocument(tx, s.documentId);
+    });
+  expect(await change({ status: '0' })).toEqual([id]);
+  await r.sync.ensure();
+  // neither leg returns a hidden chunk
+  expect(await search(r.index, s, ['golf'], axis(5))).toEqual([]);
+
+  await change({ status: '1', name: 'Handbook.txt' });
+  await r.sync.ensure();
+  const after = await search(r.index, s, ['handbook'], axis(5));
+  expect(after.map((c) => [c.id, c.documentName])).toEqual([[id, 'Handbook.txt']]);
+  // the old title no longer matches
+  expect(await search(r.index, s, ['manual'])).toEqual([]);
 });
