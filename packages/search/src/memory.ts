@@ -466,8 +466,8 @@ class Dictionary {
 export class MemorySearchIndex implements SearchIndex {
   readonly kind = 'embedded' as const;
   readonly followsFeed = true;
-  private readonly partitions = new Map<string, Partition>();
-  private readonly terms = new Dictionary();
+  private partitions = new Map<string, Partition>();
+  private terms = new Dictionary();
   private readonly opts: Required<MemorySearchIndexOptions>;
   private dimension: number | null = null;
 
@@ -483,6 +483,26 @@ export class MemorySearchIndex implements SearchIndex {
   async ensureReady(dimension: number): Promise<void> {
     assertDimension(dimension);
     this.dimension ??= dimension;
+  }
+
+  /** An empty index with the same options, to be filled aside and then swapped in with replaceWith(). */
+  emptyCopy(): MemorySearchIndex {
+    return new MemorySearchIndex(this.opts);
+  }
+
+  /**
+   * Takes over `other`'s rows in one synchronous step (searches see the old rows or the new ones, never a
+   * half-filled index) and frees the old ones; `other` is left empty.
+   */
+  replaceWith(other: MemorySearchIndex): void {
+    if (other === this) return;
+    const old = this.partitions;
+    this.partitions = other.partitions;
+    this.terms = other.terms;
+    this.dimension = other.dimension ?? this.dimension;
+    other.partitions = new Map();
+    other.terms = new Dictionary();
+    for (const p of old.values()) p.close();
   }
 
   private key(tenantId: string, datasetId: string): string {

@@ -34,6 +34,8 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
   private applied = 0n;
   private ready: Promise<void> | null = null;
   private loaded = false;
+  /** a full reload is being built aside: searches keep using the loaded rows meanwhile */
+  private reloading = false;
   private draining: Promise<void> | null = null;
   private lastSyncAt = Date.now();
   private timer?: NodeJS.Timeout;
@@ -104,7 +106,9 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
    */
   async ensure(head?: bigint): Promise<void> {
     if (!this.active) return;
-    if (this.ready) await this.ready;
+    if (!this.loaded && this.ready) await this.ready;
+    // a replica that lost the feed for long is rebuilding its index aside: until the swap, it serves what it has
+    if (this.reloading) return;
     const target = head ?? (await feedHead(this.db));
     try {
       while (this.applied < target) await this.drain();
@@ -119,9 +123,7 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
     try {
       if (Date.now() - this.lastSyncAt > RELOAD_AFTER_MS) {
         getLogger().warn('index feed not followed for too long: reloading the in-memory index from Postgres');
-        this.ready = this.load();
-        await this.ready;
-        this.loaded = true;
+        await this.reload();
         return;
       }
       await this.drain();
@@ -130,8 +132,24 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  /** One drain at a time; concurrent callers share it. */
+  /**
+   * Rebuilds the whole index from Postgres beside the one being served and swaps it in: for a replica that
+   * may have missed pruned removals. Searches are answered from the old rows until the swap.
+   */
+  async reload(): Promise<void> {
+    if (!this.active || this.reloading) return;
+    this.reloading = true;
+    try {
+      await this.load();
+      this.loaded = true;
+    } finally {
+      this.reloading = false;
+    }
+  }
+
+  /** One drain at a time; concurrent callers share it; none while a reload owns the feed position. */
   private drain(): Promise<void> {
+    if (this.reloading) return Promise.resolve();
     this.draining ??= this.drainAll().finally(() => {
       this.draining = null;
     });
@@ -148,12 +166,16 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  /** Full load: every indexed chunk, then the feed from the position read before the load began. */
+  /**
+   * Full load into a fresh index, swapped in at the end (the first load swaps it for an empty one), then
+   * the feed from the position read before the load began.
+   */
   private async load(): Promise<void> {
     const started = Date.now();
+    if (this.draining) await this.draining.catch(() => undefined);
     // the position first: changes during the load are re-applied from the feed (applying is idempotent)
     const head = await settledFeedHead(this.db);
-    await this.memory.close();
+    const fresh = this.memory.emptyCopy();
     let after = '';
     let n = 0;
     for (;;) {
@@ -162,10 +184,11 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
         WHERE c.indexed AND c.vector IS NOT NULL AND c.id > ${after}
         ORDER BY c.id LIMIT ${PAGE}`;
       if (!rows.length) break;
-      this.memory.upsertSync(this.entries(rows));
+      fresh.upsertSync(this.entries(rows));
       n += rows.length;
       after = rows[rows.length - 1]!.id;
     }
+    this.memory.replaceWith(fresh);
     this.applied = head;
     this.lastSyncAt = Date.now();
     await this.drainAll();

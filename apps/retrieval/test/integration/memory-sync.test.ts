@@ -159,3 +159,27 @@ test("a document's status and name reach every replica through the feed: disable
   // the old title no longer matches
   expect(await search(r.index, s, ['manual'])).toEqual([]);
 });
+
+test('a reload is built aside and swapped in: searches never see an empty or half-filled index meanwhile', async () => {
+  const s = await scope();
+  const ids: string[] = [];
+  for (let i = 0; i < 30; i++) ids.push(await s.index(`india juliet ${i}`, axis(6)));
+  const r = await replica();
+  const find = async () => (await search(r.index, s, ['juliet'])).length;
+  expect(await find()).toBe(10);
+  const added = await s.index('juliet kilo', axis(7));
+  let done = false;
+  const reloading = r.sync.reload().then(() => (done = true));
+  const seen: number[] = [];
+  // search between every step of the reload (each await inside it yields to us)
+  while (!done) {
+    seen.push(await find());
+    await new Promise((res) => setImmediate(res));
+  }
+  await reloading;
+  expect(seen.length).toBeGreaterThan(1);
+  expect(seen.every((n) => n === 10)).toBe(true);
+  await r.sync.ensure();
+  expect((await search(r.index, s, ['kilo'])).map((c) => c.id)).toEqual([added]);
+  expect(await r.index.count({ tenantId: s.tenantId, datasetIds: [s.datasetId] })).toBe(31);
+});
