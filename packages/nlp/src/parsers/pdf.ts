@@ -12,15 +12,36 @@ type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
 let pdfjsPromise: Promise<Pdfjs> | undefined;
 
+/**
+ * pdfjs' legacy build bundles core-js, which on Node 20 replaces some built-ins with JavaScript versions for
+ * the whole process: Array.prototype.push (measured 9x slower), JSON.parse and JSON.stringify (2.4x), and
+ * Function.prototype.toString (to make those look native). Every push and every JSON message of the process
+ * paid for it. The replacements fix edge cases pdfjs never relies on, so the originals go back as soon as it
+ * has loaded; what core-js adds (Promise.withResolvers, Uint8Array.fromBase64, …) stays, pdfjs needs it.
+ */
+async function keepingBuiltins<T>(load: () => Promise<T>): Promise<T> {
+  const saved = [
+    [Array.prototype, 'push', Object.getOwnPropertyDescriptor(Array.prototype, 'push')],
+    [JSON, 'parse', Object.getOwnPropertyDescriptor(JSON, 'parse')],
+    [JSON, 'stringify', Object.getOwnPropertyDescriptor(JSON, 'stringify')],
+    [Function.prototype, 'toString', Object.getOwnPropertyDescriptor(Function.prototype, 'toString')],
+  ] as const;
+  try {
+    return await load();
+  } finally {
+    for (const [target, key, descriptor] of saved) if (descriptor) Object.defineProperty(target, key, descriptor);
+  }
+}
+
 // pdfjs is large, so it loads on the first PDF. Registering the worker module on globalThis makes pdfjs run its
 // "fake worker" in this thread instead of resolving and spawning a worker file.
 function loadPdfjs(): Promise<Pdfjs> {
-  pdfjsPromise ??= (async () => {
+  pdfjsPromise ??= keepingBuiltins(async () => {
     const workerSpecifier = 'pdfjs-dist/legacy/build/pdf.worker.mjs';
     const [pdfjs, worker] = await Promise.all([import('pdfjs-dist/legacy/build/pdf.mjs'), import(workerSpecifier)]);
     (globalThis as { pdfjsWorker?: unknown }).pdfjsWorker ??= worker;
     return pdfjs;
-  })();
+  });
   return pdfjsPromise;
 }
 
