@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateDeploy } from '../packages/db/scripts/migrate.mjs';
@@ -34,10 +35,20 @@ if (!env.API_KEY) {
   }
 }
 
+// Parsing is CPU-bound and a Node process computes on one core: one ingest-worker per core (up to 4) keeps
+// the machine busy while documents parse. INGEST_REPLICAS overrides it.
+const ingestReplicas = Number(env.INGEST_REPLICAS || Math.min(4, availableParallelism()));
+if (!Number.isInteger(ingestReplicas) || ingestReplicas < 1) {
+  say(`INGEST_REPLICAS must be a positive integer, got ${env.INGEST_REPLICAS}`);
+  process.exit(1);
+}
 const apps = [
   { name: 'retrieval', main: 'apps/retrieval/dist/main.js' },
   { name: 'embedding', main: 'apps/embedding/dist/main.js' },
-  { name: 'ingest-worker', main: 'apps/ingest-worker/dist/main.js' },
+  ...Array.from({ length: ingestReplicas }, (_, i) => ({
+    name: ingestReplicas > 1 ? `ingest-worker#${i + 1}` : 'ingest-worker',
+    main: 'apps/ingest-worker/dist/main.js',
+  })),
   { name: 'api', main: 'apps/api/dist/main.js' },
 ];
 const children = new Map();

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:f
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateDeploy } from '../../packages/db/scripts/migrate.mjs';
@@ -75,7 +76,8 @@ async function bootStack(extraEnv = {}) {
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  const replicas = { 'ingest-worker': Number(process.env.INGEST_REPLICAS ?? 1) };
+  // as `npm start` runs it: one ingest-worker per core, at most 4 (INGEST_REPLICAS overrides)
+  const replicas = { 'ingest-worker': Number(process.env.INGEST_REPLICAS || Math.min(4, availableParallelism())) };
   for (const app of apps.flatMap((a) => Array.from({ length: replicas[a] ?? 1 }, () => a))) {
     // BENCH_CPU_PROFILE=<app> writes a V8 CPU profile of that app to .bench/profiles
     const prof = process.env.BENCH_CPU_PROFILE === app ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, '.bench/profiles')}`] : [];
