@@ -10,6 +10,9 @@ import { RagflowExceptionFilter } from './ragflow/exception.filter.js';
 export function configureHttp(app: INestApplication, _config: AppConfig): void {
   const express = app.getHttpAdapter().getInstance() as { set(k: string, v: unknown): void; disable(k: string): void };
   express.disable('x-powered-by');
+  // Express hashes every response body for a weak ETag (SHA-1 over e.g. a retrieval's ~80 KB of JSON): an API
+  // of POSTed queries and fresh state gains nothing from it, and RAGFlow sends none
+  express.disable('etag');
   // "strict_slashes = False" in RAGFlow: /api/v1/datasets/ == /api/v1/datasets
   express.set('strict routing', false);
   app.use((req: Request, res: Response, next: NextFunction) => {

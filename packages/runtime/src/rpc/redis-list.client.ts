@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { firstValueFrom } from 'rxjs';
 import { currentCorrelationId, getLogger } from '@ragnest/logger';
 import { DependencyUnavailableError, DomainError, type RpcPayloads } from '@ragnest/contracts';
-import { groupOf, replyListKey, requestListKey, type RpcEnvelope, type RpcReply } from './protocol.js';
+import { definePushWithTtl, groupOf, replyListKey, requestListKey, type PushWithTtl, type RpcEnvelope, type RpcReply } from './protocol.js';
 
 export interface RedisListClientOptions {
   url: string;
@@ -15,7 +15,7 @@ export interface RedisListClientOptions {
 /** Client side of RedisListServer: pushes a request for one replica to take, waits on a private reply list. */
 export class RedisListClient extends ClientProxy {
   private readonly clientId = `${process.pid}-${randomUUID()}`;
-  private pub?: Redis;
+  private pub?: Redis & PushWithTtl;
   private sub?: Redis;
   private listening = false;
   private readonly pending = new Map<string, { cb: (p: WritePacket) => void; timer: NodeJS.Timeout }>();
@@ -27,7 +27,7 @@ export class RedisListClient extends ClientProxy {
 
   async connect(): Promise<void> {
     this.connecting ??= (async () => {
-      this.pub = new Redis(this.opts.url, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true });
+      this.pub = definePushWithTtl(new Redis(this.opts.url, { maxRetriesPerRequest: 2, enableOfflineQueue: false, lazyConnect: true }));
       this.sub = new Redis(this.opts.url, { maxRetriesPerRequest: null, lazyConnect: true });
       await Promise.all([this.pub.connect(), this.sub.connect()]);
       this.listening = true;
@@ -86,7 +86,7 @@ export class RedisListClient extends ClientProxy {
     this.pending.set(id, { cb: callback, timer });
     const key = requestListKey(this.opts.prefix, groupOf(pattern));
     // the list expires only after an hour with no traffic at all (e.g. a retired service group)
-    this.pub!.multi().lpush(key, JSON.stringify(env)).pexpire(key, 3_600_000).exec().catch((err: unknown) => {
+    this.pub!.pushWithTtl(key, JSON.stringify(env), 3_600_000).catch((err: unknown) => {
       clearTimeout(timer);
       this.pending.delete(id);
       callback({ err: { message: `redis unavailable: ${String(err)}`, timeout: true }, isDisposed: true });

@@ -4,7 +4,7 @@ import { BaseRpcContext } from '@nestjs/microservices';
 import { Redis } from 'ioredis';
 import { isObservable, of, from, type Observable } from 'rxjs';
 import { getLogger, withCorrelation } from '@ragnest/logger';
-import { requestListKey, type RpcEnvelope, type RpcReply } from './protocol.js';
+import { definePushWithTtl, requestListKey, type PushWithTtl, type RpcEnvelope, type RpcReply } from './protocol.js';
 
 export interface RedisListServerOptions {
   url: string;
@@ -25,7 +25,7 @@ export class RedisListServer extends Server implements CustomTransportStrategy {
   readonly replicaId: string;
   private running = false;
   private readonly connections: Redis[] = [];
-  private publisher?: Redis;
+  private publisher?: Redis & PushWithTtl;
   private readonly loops: Promise<void>[] = [];
 
   constructor(private readonly opts: RedisListServerOptions) {
@@ -35,7 +35,7 @@ export class RedisListServer extends Server implements CustomTransportStrategy {
 
   listen(callback: (...optionalParams: unknown[]) => unknown): void {
     this.running = true;
-    this.publisher = new Redis(this.opts.url, { lazyConnect: false, maxRetriesPerRequest: null });
+    this.publisher = definePushWithTtl(new Redis(this.opts.url, { lazyConnect: false, maxRetriesPerRequest: null }));
     for (let i = 0; i < this.opts.concurrency; i++) {
       const conn = new Redis(this.opts.url, { maxRetriesPerRequest: null });
       this.connections.push(conn);
@@ -105,7 +105,7 @@ export class RedisListServer extends Server implements CustomTransportStrategy {
       isDisposed: Boolean(p.isDisposed),
     };
     try {
-      await this.publisher.multi().lpush(env.replyTo, JSON.stringify(reply)).expire(env.replyTo, 60).exec();
+      await this.publisher.pushWithTtl(env.replyTo, JSON.stringify(reply), 60_000);
     } catch (err) {
       getLogger().warn({ err: String(err) }, 'rpc: could not deliver a reply');
     }

@@ -4,7 +4,9 @@ import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import type { INestMicroservice } from '@nestjs/common';
 import { DomainError, DependencyUnavailableError } from '@ragnest/contracts';
 import { REDIS_URL, uniquePrefix } from '@ragnest/testkit';
+import { Redis } from 'ioredis';
 import { RedisListClient, RedisListServer } from '../../src/index.js';
+import { requestListKey } from '../../src/rpc/protocol.js';
 
 const served: string[] = [];
 
@@ -69,12 +71,39 @@ describe('Redis-list RPC transport', () => {
     await expect(client.call('retrieval.search.v1', { code: 102 } as never)).rejects.toBeInstanceOf(DomainError);
   });
 
-  test('no replica listening: the call times out as a dependency failure', async () => {
-    const lonely = new RedisListClient({ url: REDIS_URL, prefix: uniquePrefix('rpc-none'), timeoutMs: 300 });
+  test('no replica listening: the call times out as a dependency failure, and the unread request list expires', async () => {
+    const lonelyPrefix = uniquePrefix('rpc-none');
+    const lonely = new RedisListClient({ url: REDIS_URL, prefix: lonelyPrefix, timeoutMs: 300 });
+    const redis = new Redis(REDIS_URL);
     try {
       await expect(lonely.call('retrieval.ping.v1', {})).rejects.toBeInstanceOf(DependencyUnavailableError);
+      const key = requestListKey(lonelyPrefix, 'retrieval');
+      expect(await redis.llen(key)).toBe(1);
+      const ttl = await redis.pttl(key);
+      expect(ttl).toBeGreaterThan(3_500_000);
+      expect(ttl).toBeLessThanOrEqual(3_600_000);
+      await redis.del(key);
     } finally {
       await lonely.close();
+      redis.disconnect();
+    }
+  });
+
+  test('every reply renews its list\'s expiry, so a caller that went away leaves nothing behind for long', async () => {
+    const redis = new Redis(REDIS_URL);
+    const replyTo = `${prefix}:rpc:reply:gone-${Date.now()}`;
+    try {
+      // a request from a caller that will never read its reply
+      const env = { id: 'r1', pattern: 'retrieval.ping.v1', data: {}, replyTo, deadline: Date.now() + 5_000 };
+      await redis.lpush(requestListKey(prefix, 'retrieval'), JSON.stringify(env));
+      for (let i = 0; i < 50 && (await redis.llen(replyTo)) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await redis.llen(replyTo)).toBe(1);
+      const ttl = await redis.pttl(replyTo);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60_000);
+    } finally {
+      await redis.del(replyTo);
+      redis.disconnect();
     }
   });
 });
