@@ -1,6 +1,7 @@
 // Chat overhead over the model: time to first answer byte and total time of streaming chat completions,
 // minus the same figures measured directly against the model (a local OpenAI-protocol server with a fixed
 // first-byte delay and pace), at the same concurrency. Used by run.mjs (`--chat N`).
+import { readdirSync, readFileSync } from 'node:fs';
 import { LocalOpenAIServer } from '../../packages/llm/dist/index.js';
 
 const PIECES = 32;
@@ -18,6 +19,21 @@ export async function startChatModel() {
   });
   const baseUrl = await server.start();
   return { server, baseUrl };
+}
+
+/** CPU seconds of this process (the model server and the clients) and of every postgres process on the machine. */
+function localCpu() {
+  const self = process.cpuUsage();
+  let pg = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const st = stat.split(') ')[1].split(' ');
+      pg += (Number(st[11]) + Number(st[12])) / 100;
+    } catch {}
+  }
+  return { 'bench (model + clients)': (self.user + self.system) / 1e6, 'postgres (machine-wide)': pg };
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -56,7 +72,7 @@ async function pool(n, concurrency, fn) {
 
 /**
  * @param {{ base: string, key: string, modelUrl: string, requests: number, concurrency: number,
- *           call: Function, upload: Function, waitDone: Function }} o
+ *           call: Function, upload: Function, waitDone: Function, cpu?: () => Record<string, number> }} o
  */
 export async function chatOverhead(o) {
   // an assistant over a small parsed dataset, so retrieval and citations are part of the path
@@ -86,12 +102,21 @@ export async function chatOverhead(o) {
     );
   await pool(warm, Math.min(o.concurrency, warm), (i) => viaChat(o.requests + i)); // warm-up
   const model = await pool(o.requests, o.concurrency, direct);
+  const cpu0 = { ...o.cpu?.(), ...localCpu() };
+  const mono0 = process.hrtime.bigint() / 1000n;
   const chatRes = await pool(o.requests, o.concurrency, viaChat);
+  const cpu1 = { ...o.cpu?.(), ...localCpu() };
+  // the measured window on the monotonic clock (µs), the clock of V8 CPU profiles (BENCH_CPU_PROFILE)
+  if (process.env.BENCH_CPU_PROFILE) console.log(`[bench]   chat window (monotonic µs): ${mono0}-${process.hrtime.bigint() / 1000n}`);
+  // CPU milliseconds per chat request, by app (apps only when run.mjs booted the stack); postgres counts
+  // whatever else on the machine uses it
+  const cpuMsPerRequest = Object.fromEntries(Object.keys(cpu1).map((app) => [app, Number(((1000 * (cpu1[app] - (cpu0[app] ?? 0))) / o.requests).toFixed(2))]));
   return {
     requests: o.requests,
     concurrency: o.concurrency,
     model,
     chat: chatRes,
+    cpuMsPerRequest,
     overheadMs: {
       ttfbP50: chatRes.ttfbP50 - model.ttfbP50,
       ttfbP95: chatRes.ttfbP95 - model.ttfbP95,
