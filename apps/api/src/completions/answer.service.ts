@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ReferenceChunk } from '@ragnest/agent';
 import { dataError } from '@ragnest/contracts';
 import type { Chat, PrismaClient } from '@ragnest/db';
-import type { DbChatModelResolver, LlmMessage, LlmUsage } from '@ragnest/llm';
+import { extractiveAnswer, type DbChatModelResolver, type LlmMessage, type LlmUsage, type TenantModels } from '@ragnest/llm';
 import { countTokens } from '@ragnest/nlp';
 import { InjectDb } from '@ragnest/runtime';
 import { InjectChatModels } from '../chats/chat-models.provider.js';
@@ -11,7 +11,6 @@ import type { StoredReference } from '../chats/sessions.service.js';
 import { RetrievalService } from '../retrieval/retrieval.service.js';
 import { metadataWhere } from '../documents/documents.service.js';
 import { CitationStream, stripMarkers, type MarkerStyle } from './citations.js';
-import { extractiveAnswer } from './extractive.js';
 import { ThinkSplitter, stripThink } from './think.js';
 import { fitMessages, knowledgeBlocks, refineQuestionMessages, systemPrompt } from './prompt.js';
 
@@ -32,6 +31,8 @@ export interface AnswerInput {
   /** values for the system prompt's variables */
   variables: Record<string, unknown>;
   signal: AbortSignal;
+  /** the chat's live datasets and the tenant's models, when the caller loaded them with the chat (findForTurn) */
+  prepared?: { liveDatasetIds: string[]; tenantModels: TenantModels };
 }
 
 export type AnswerEvent =
@@ -93,13 +94,17 @@ export class AnswerService {
     const t0 = performance.now();
     const { chat, signal } = input;
     const pc = promptConfigOf(chat);
-    // independent lookups, one round trip
-    const [model, live] = await Promise.all([
-      this.models.resolve(input.tenantId, input.modelName || chat.llmId || undefined),
-      chat.kbIds.length
-        ? this.db.dataset.findMany({ where: { id: { in: chat.kbIds }, tenantId: input.tenantId }, select: { id: true } }).then((rows) => rows.map((d) => d.id))
-        : Promise.resolve([] as string[]),
-    ]);
+    const modelName = input.modelName || chat.llmId || undefined;
+    const p = input.prepared;
+    // independent lookups, one round trip (none when the caller loaded them with the chat)
+    const [model, live] = p
+      ? [this.models.resolveFrom(p.tenantModels, modelName), p.liveDatasetIds]
+      : await Promise.all([
+          this.models.resolve(input.tenantId, modelName),
+          chat.kbIds.length
+            ? this.db.dataset.findMany({ where: { id: { in: chat.kbIds }, tenantId: input.tenantId }, select: { id: true } }).then((rows) => rows.map((d) => d.id))
+            : Promise.resolve([] as string[]),
+        ]);
     const tModel = performance.now();
     const question = input.messages[input.messages.length - 1]?.content ?? '';
     const history = input.messages.map((m) => ({ ...m, content: m.role === 'assistant' ? stripMarkers(stripThink(m.content)) : m.content }));

@@ -1,9 +1,8 @@
-import { buildQuery, termSimilarity } from '@ragnest/nlp';
+import { citationMarker, type MarkerStyle } from '@ragnest/llm';
+import { buildQuery, type QueryTerms } from '@ragnest/nlp';
 
-/** `hash` = `##n$$` (seed documents, RAGFlow ≤ v0.19.0); `id` = `[ID:n]` (v0.19.1+). */
-export type MarkerStyle = 'hash' | 'id';
-
-export const marker = (i: number, style: MarkerStyle) => (style === 'hash' ? `##${i}$$` : `[ID:${i}]`);
+export type { MarkerStyle };
+const marker = citationMarker;
 
 // Complete markers a model writes: ##n$$, [ID:n], (ID:n), 【ID:n】, [ID n], ref n (RAGFlow's repair list).
 const MARKER = /##\s*(\d+)\s*\$\$|[[(【]\s*ID\s*[:：]?\s*(\d+)\s*[\])】]|\bref\s*(\d+)\b/gi;
@@ -19,6 +18,30 @@ export function stripMarkers(text: string): string {
 export interface CitableChunk {
   /** analyzed tokens of the chunk, space separated (content_ltks) */
   tokens: string;
+}
+
+/** A chunk's tokens and adjacent token pairs, for sentence matching by lookup instead of string search. */
+interface ChunkTerms {
+  tokens: Set<string>;
+  pairs: Set<string>;
+}
+
+function chunkTerms(tokenString: string): ChunkTerms {
+  const toks = tokenString.split(' ');
+  const pairs = new Set<string>();
+  for (let k = 0; k + 1 < toks.length; k++) if (toks[k] && toks[k + 1]) pairs.add(`${toks[k]} ${toks[k + 1]}`);
+  return { tokens: new Set(toks), pairs };
+}
+
+/**
+ * termSimilarity (Σ q over the query's tokens and pairs the chunk has / Σ q) over a ChunkTerms: the same
+ * terms summed in the same order, so the same number, without scanning the chunk text once per term.
+ */
+function similarity(q: QueryTerms, c: ChunkTerms): number {
+  if (q.total <= 0) return 0;
+  let hit = 0;
+  for (const [key, v] of q.weights) if (key.includes(' ') ? c.pairs.has(key) : c.tokens.has(key)) hit += v;
+  return Math.min(1, hit / q.total);
 }
 
 const LATIN_END = '.?;!';
@@ -38,6 +61,8 @@ export class CitationStream {
   private inFence = false;
   private modelWroteMarkers = false;
   private readonly sentences: string[] = [];
+  /** the chunks' terms, built at the first sentence to match */
+  private terms?: ChunkTerms[];
   readonly cited = new Set<number>();
 
   constructor(
@@ -165,7 +190,8 @@ export class CitationStream {
   private match(sentence: string, threshold: number): number[] {
     const q = buildQuery(sentence);
     if (!q.tokens.length) return [];
-    const sims = this.chunks.map((c) => termSimilarity(q, c.tokens));
+    this.terms ??= this.chunks.map((c) => chunkTerms(c.tokens));
+    const sims = this.terms.map((c) => similarity(q, c));
     const max = Math.max(...sims);
     if (!(max >= threshold)) return [];
     return sims
