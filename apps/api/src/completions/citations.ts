@@ -155,20 +155,28 @@ export class CitationStream {
       this.out += text;
       return;
     }
-    for (const c of text) {
+    // appended in runs between sentence ends, not a character at a time
+    let from = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
       if (CJK_END.includes(c)) {
-        this.out += c;
+        this.out += text.slice(from, i + 1);
+        from = i + 1;
         this.endSentence();
       } else if (c === '\n') {
+        this.out += text.slice(from, i);
+        from = i; // the newline follows the sentence's markers
         this.endSentence();
-        this.out += c;
-      } else if ((c === ' ' || c === '\t') && this.out.length >= 2 && LATIN_END.includes(this.out[this.out.length - 1]!) && /[\p{L}\p{N})\]"”]/u.test(this.out[this.out.length - 2]!)) {
-        this.endSentence();
-        this.out += c;
-      } else {
-        this.out += c;
+      } else if (c === ' ' || c === '\t') {
+        // a Latin end mark after a letter, digit, bracket or quote, then a space, ends a sentence
+        const prev = i > from ? text[i - 1] : this.out[this.out.length - 1];
+        if (prev === undefined || !LATIN_END.includes(prev)) continue;
+        this.out += text.slice(from, i);
+        from = i;
+        if (this.out.length >= 2 && /[\p{L}\p{N})\]"”]/u.test(this.out[this.out.length - 2]!)) this.endSentence();
       }
     }
+    this.out += text.slice(from);
   }
 
   private endSentence(): void {

@@ -1,11 +1,19 @@
 import type { Request, Response } from 'express';
 
 /**
+ * Shortest time between two offered (superseding) events of one response: 50 updates a second, faster
+ * than a screen needs and than most models send tokens, so only a faster model has pieces merged. Each
+ * cumulative event repeats the whole answer, so merging saves the client as much as the server.
+ */
+export const OFFER_INTERVAL_MS = 20;
+
+/**
  * A server-sent-event response with backpressure: `write` waits while the client's socket buffer is full,
  * so a slow reader pauses its own producer instead of growing memory, and never slows the others.
- * `offer` is for events a later one supersedes (cumulative answers): while the socket is busy only the
- * newest offered event is kept, rendered and sent once the socket drains, so a busy or slow client costs
- * neither a write per model piece nor memory beyond one answer.
+ * `offer` is for events a later one supersedes (cumulative answers): they go out at most every
+ * OFFER_INTERVAL_MS, and while the socket is busy only the newest is kept and sent once it drains. A model
+ * faster than that rate (or a slow client) costs neither a write per piece nor memory beyond one answer;
+ * the first offered event and every `write` go out at once, so neither the first byte nor the end waits.
  * `signal` aborts when the client goes away before the response ended.
  */
 export class SseResponse {
@@ -15,6 +23,9 @@ export class SseResponse {
   private busy = false;
   /** the newest offered event, not yet written */
   private pending: (() => string) | null = null;
+  /** when the last offered event was written (performance.now()) */
+  private offeredAt = -Infinity;
+  private offerTimer: NodeJS.Timeout | undefined;
 
   constructor(
     req: Request,
@@ -50,6 +61,8 @@ export class SseResponse {
   async write(text: string): Promise<void> {
     while (this.busy && !this.gone) await this.drained();
     if (this.gone) return;
+    clearTimeout(this.offerTimer);
+    this.offerTimer = undefined;
     const first = this.pending;
     this.pending = null;
     if (first) this.res.write(first());
@@ -59,16 +72,32 @@ export class SseResponse {
   }
 
   /**
-   * An event the next one supersedes: written now when the socket is free, else kept (replacing any
-   * earlier one) and written on 'drain'. `render` is called only for the event that is written.
+   * An event the next one supersedes: written now when the socket is free and the last one left at least
+   * OFFER_INTERVAL_MS ago, else kept (replacing any earlier one) until then, or until 'drain', or until the
+   * next `write`. `render` is called only for the event that is written.
    */
   offer(render: () => string): void {
     if (this.gone) return;
-    if (this.busy) {
-      this.pending = render;
+    this.pending = render;
+    // busy: sent on drain; timer set: sent when it fires
+    if (this.busy || this.offerTimer) return;
+    const wait = this.offeredAt + OFFER_INTERVAL_MS - performance.now();
+    if (wait <= 0) {
+      this.sendPending();
       return;
     }
-    if (!this.res.write(render())) {
+    this.offerTimer = setTimeout(() => {
+      this.offerTimer = undefined;
+      if (!this.busy) this.sendPending();
+    }, wait);
+  }
+
+  private sendPending(): void {
+    const next = this.pending;
+    this.pending = null;
+    if (!next || this.gone) return;
+    this.offeredAt = performance.now();
+    if (!this.res.write(next())) {
       this.busy = true;
       void this.drained();
     }
@@ -84,12 +113,7 @@ export class SseResponse {
         this.res.off('close', done);
         this.drainWait = null;
         this.busy = false;
-        const next = this.pending;
-        this.pending = null;
-        if (next && !this.gone && !this.res.write(next())) {
-          this.busy = true;
-          void this.drained();
-        }
+        if (!this.offerTimer) this.sendPending();
         resolve();
       };
       this.res.on('drain', done);
@@ -99,6 +123,8 @@ export class SseResponse {
   }
 
   end(): void {
+    clearTimeout(this.offerTimer);
+    this.offerTimer = undefined;
     this.ended = true;
     if (!this.res.destroyed) this.res.end();
   }
