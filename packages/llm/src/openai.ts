@@ -156,29 +156,44 @@ export class OpenAICompatibleChatModel implements ChatModel {
   }
 
   /**
-   * Runs `work` with the exchange torn down when `signal` aborts or the timer (armed by `arm`, cleared by
-   * `disarm`) fires; errors become LlmErrors, the caller's abort stays its own error.
+   * The exchange's watchdog: it is torn down when `signal` aborts or when the model has been waited for
+   * (`arm` … `disarm`) longer than the timeout; errors become LlmErrors, the caller's abort stays its own
+   * error. One timer per exchange, re-set only when it fires early: arming per streamed piece is a clock read.
    */
   private guard(signal: AbortSignal) {
-    const state = { timedOut: false, timer: undefined as NodeJS.Timeout | undefined, exchange: undefined as Exchange | undefined, fail: undefined as ((e: Error) => void) | undefined };
+    const state = { timedOut: false, exchange: undefined as Exchange | undefined, fail: undefined as ((e: Error) => void) | undefined };
+    let timer: NodeJS.Timeout | undefined;
+    /** when the current wait for the model began; 0 = not waiting (the consumer holds a piece) */
+    let waitingSince = 0;
     const kill = (err: Error) => {
       state.exchange?.abort();
       state.fail?.(err);
+    };
+    const check = () => {
+      timer = undefined;
+      if (!waitingSince) return;
+      const left = waitingSince + this.timeoutMs - performance.now();
+      if (left > 1) {
+        timer = setTimeout(check, left);
+        return;
+      }
+      state.timedOut = true;
+      kill(this.timeoutError());
     };
     const onAbort = () => kill(abortError(signal));
     signal.addEventListener('abort', onAbort, { once: true });
     return {
       state,
       arm: () => {
-        clearTimeout(state.timer);
-        state.timer = setTimeout(() => {
-          state.timedOut = true;
-          kill(this.timeoutError());
-        }, this.timeoutMs);
+        waitingSince = performance.now();
+        timer ??= setTimeout(check, this.timeoutMs);
       },
-      disarm: () => clearTimeout(state.timer),
+      disarm: () => {
+        waitingSince = 0;
+      },
       release: () => {
-        clearTimeout(state.timer);
+        waitingSince = 0;
+        clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);
       },
       error: (err: unknown): Error => {
@@ -296,9 +311,12 @@ export class OpenAICompatibleChatModel implements ChatModel {
   }
 }
 
+/** queued payloads at which the upstream socket is paused until the consumer asks again */
+const PAUSE_AT = 64;
+
 /**
  * Reads `data:` payloads of a server-sent-event response, a batch at a time: everything that has arrived
- * when the consumer asks, or the next piece to arrive. The socket is paused while nobody is asking.
+ * when the consumer asks, or the next piece to arrive. The socket is paused while many wait unasked.
  */
 class SseReader {
   private buf = '';
@@ -338,7 +356,7 @@ class SseReader {
     if (this.failed) return reject(this.failed);
     if (this.ended) return resolve(null);
     this.waiter = { resolve, reject };
-    this.res.resume();
+    if (this.res.isPaused()) this.res.resume();
   }
 
   private wake(): void {
@@ -377,9 +395,10 @@ class SseReader {
       // comments (":"), event:, id: and retry: lines carry nothing for chat completions
     }
     this.buf = text.slice(start);
-    if (this.ready.length) {
-      if (this.waiter) this.wake();
-      else this.res.pause();
-    }
+    if (!this.ready.length) return;
+    if (this.waiter) this.wake();
+    // a consumer this far behind holds the upstream until it catches up (bounded memory); a few queued
+    // pieces are normal between two reads and not worth a pause and resume each
+    else if (this.ready.length >= PAUSE_AT) this.res.pause();
   }
 }

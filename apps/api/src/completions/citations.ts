@@ -60,7 +60,8 @@ export class CitationStream {
   private sentenceStart = 0;
   private inFence = false;
   private modelWroteMarkers = false;
-  private readonly sentences: string[] = [];
+  /** each finished sentence's similarity to every chunk (null: no terms), kept for finish()'s lower bars */
+  private readonly sentences: (number[] | null)[] = [];
   /** the chunks' terms, built at the first sentence to match */
   private terms?: ChunkTerms[];
   readonly cited = new Set<number>();
@@ -103,7 +104,7 @@ export class CitationStream {
         // nothing passed 0.63: lower the bar as RAGFlow does (×0.8 down to 0.3) and cite at the end
         for (let thr = 0.63 * 0.8; thr > 0.3; thr *= 0.8) {
           const found = new Set<number>();
-          for (const s of this.sentences) for (const i of this.match(s, thr)) found.add(i);
+          for (const sims of this.sentences) for (const i of this.pick(sims, thr)) found.add(i);
           if (found.size) {
             for (const i of [...found].slice(0, 4)) {
               this.cited.add(i);
@@ -186,20 +187,26 @@ export class CitationStream {
     const wasInFence = this.inFence;
     if (fences % 2 === 1) this.inFence = !this.inFence;
     if (wasInFence || fences > 0 || sentence.trim().length < 5) return;
-    this.sentences.push(sentence);
-    for (const i of this.match(sentence, 0.63)) {
+    const sims = this.similarities(sentence);
+    this.sentences.push(sims);
+    for (const i of this.pick(sims, 0.63)) {
       this.cited.add(i);
       this.out += ` ${marker(i, this.style)}`;
     }
     this.sentenceStart = this.out.length;
   }
 
-  /** Chunks cited by a sentence: every chunk within 1% of the best similarity, above `threshold`, at most 4, each once per answer. */
-  private match(sentence: string, threshold: number): number[] {
+  /** A sentence's similarity to each chunk; null when it has no terms. */
+  private similarities(sentence: string): number[] | null {
     const q = buildQuery(sentence);
-    if (!q.tokens.length) return [];
+    if (!q.tokens.length) return null;
     this.terms ??= this.chunks.map((c) => chunkTerms(c.tokens));
-    const sims = this.terms.map((c) => similarity(q, c));
+    return this.terms.map((c) => similarity(q, c));
+  }
+
+  /** Chunks cited by a sentence: every chunk within 1% of the best similarity, above `threshold`, at most 4, each once per answer. */
+  private pick(sims: number[] | null, threshold: number): number[] {
+    if (!sims) return [];
     const max = Math.max(...sims);
     if (!(max >= threshold)) return [];
     return sims
