@@ -202,22 +202,25 @@ export class AnswerService {
     // reasoning passes through as it is; only the answer is cited
     const think = new ThinkSplitter();
     let reasoning = '';
-    const route = function* (segments: { reasoning: boolean; text: string }[]): Generator<AnswerEvent> {
+    // a plain list, not a delegated generator: yield* of a sync generator costs promises per item here
+    const route = (segments: { reasoning: boolean; text: string }[]): AnswerEvent[] => {
+      const out: AnswerEvent[] = [];
       for (const seg of segments) {
         if (seg.reasoning) {
           reasoning += seg.text;
-          yield { type: 'delta', text: seg.text, reasoning: true };
+          out.push({ type: 'delta', text: seg.text, reasoning: true });
         } else {
           const text = cs.push(seg.text);
-          if (text) yield { type: 'delta', text };
+          if (text) out.push({ type: 'delta', text });
         }
       }
+      return out;
     };
     for await (const d of model.stream(messages, params, signal)) {
       if (d.type === 'usage') usage = d.usage;
-      else yield* route(think.push(d.text));
+      else for (const ev of route(think.push(d.text))) yield ev;
     }
-    yield* route(think.finish());
+    for (const ev of route(think.finish())) yield ev;
     const tail = cs.finish();
     if (tail) yield { type: 'delta', text: tail };
     const answer = reasoning ? `<think>${reasoning}</think>${cs.text}` : cs.text;
