@@ -1,6 +1,7 @@
 // Chat overhead over the model: time to first answer byte and total time of streaming chat completions,
 // minus the same figures measured directly against the model (a local OpenAI-protocol server with a fixed
 // first-byte delay and pace), at the same concurrency. Used by run.mjs (`--chat N`).
+import { readdirSync, readFileSync } from 'node:fs';
 import { LocalOpenAIServer } from '../../packages/llm/dist/index.js';
 
 const PIECES = 32;
@@ -18,6 +19,32 @@ export async function startChatModel() {
   });
   const baseUrl = await server.start();
   return { server, baseUrl };
+}
+
+/**
+ * CPU seconds of this process (the model server and the clients), and of each postgres backend by pid: those
+ * serving `dbName` when given (the stack run.mjs booted), else every postgres process on the machine.
+ */
+function localCpu(dbName) {
+  const self = process.cpuUsage();
+  const pg = new Map();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      if (dbName && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${dbName} `)) continue;
+      const st = stat.split(') ')[1].split(' ');
+      pg.set(pid, (Number(st[11]) + Number(st[12])) / 100);
+    } catch {}
+  }
+  return { self: (self.user + self.system) / 1e6, pg };
+}
+
+/** CPU seconds used between two localCpu() readings; postgres counts processes alive at the second one. */
+function localCpuDelta(a, b, dbName) {
+  let pg = 0;
+  for (const [pid, s] of b.pg) pg += s - (a.pg.get(pid) ?? 0);
+  return { 'bench (model + clients)': b.self - a.self, [dbName ? 'postgres (bench database)' : 'postgres (machine-wide)']: pg };
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -56,7 +83,7 @@ async function pool(n, concurrency, fn) {
 
 /**
  * @param {{ base: string, key: string, modelUrl: string, requests: number, concurrency: number,
- *           call: Function, upload: Function, waitDone: Function }} o
+ *           call: Function, upload: Function, waitDone: Function, cpu?: () => Record<string, number>, dbName?: string }} o
  */
 export async function chatOverhead(o) {
   // an assistant over a small parsed dataset, so retrieval and citations are part of the path
@@ -86,12 +113,26 @@ export async function chatOverhead(o) {
     );
   await pool(warm, Math.min(o.concurrency, warm), (i) => viaChat(o.requests + i)); // warm-up
   const model = await pool(o.requests, o.concurrency, direct);
+  const cpu0 = o.cpu?.() ?? {};
+  const local0 = localCpu(o.dbName);
+  const mono0 = process.hrtime.bigint() / 1000n;
   const chatRes = await pool(o.requests, o.concurrency, viaChat);
+  const cpu1 = o.cpu?.() ?? {};
+  for (const [k, v] of Object.entries(localCpuDelta(local0, localCpu(o.dbName), o.dbName))) {
+    cpu0[k] = 0;
+    cpu1[k] = v;
+  }
+  // the measured window on the monotonic clock (µs), the clock of V8 CPU profiles (BENCH_CPU_PROFILE)
+  if (process.env.BENCH_CPU_PROFILE) console.log(`[bench]   chat window (monotonic µs): ${mono0}-${process.hrtime.bigint() / 1000n}`);
+  // CPU milliseconds per chat request, by app (apps only when run.mjs booted the stack); postgres: the
+  // backends alive at the end (the apps' pools keep theirs)
+  const cpuMsPerRequest = Object.fromEntries(Object.keys(cpu1).map((app) => [app, Number(((1000 * (cpu1[app] - (cpu0[app] ?? 0))) / o.requests).toFixed(2))]));
   return {
     requests: o.requests,
     concurrency: o.concurrency,
     model,
     chat: chatRes,
+    cpuMsPerRequest,
     overheadMs: {
       ttfbP50: chatRes.ttfbP50 - model.ttfbP50,
       ttfbP95: chatRes.ttfbP95 - model.ttfbP95,

@@ -330,11 +330,12 @@ async function main() {
 
   if (opts.chat > 0 && chatModel) {
     log(`chat: ${opts.chat} streaming completions at concurrency ${opts.chatConcurrency}, against the model directly and through the chat API...`);
-    results.chatOverhead = await chatOverhead({ base: BASE, key: KEY, modelUrl: chatModel.baseUrl, requests: opts.chat, concurrency: opts.chatConcurrency, call, upload, waitDone });
+    results.chatOverhead = await chatOverhead({ base: BASE, key: KEY, modelUrl: chatModel.baseUrl, requests: opts.chat, concurrency: opts.chatConcurrency, call, upload, waitDone, cpu: children.length ? cpuSeconds : undefined, dbName: dbUrl ? new URL(dbUrl).pathname.slice(1) : undefined });
     const c = results.chatOverhead;
     log(`  model alone: TTFB p50 ${c.model.ttfbP50.toFixed(1)} ms, total p50 ${c.model.totalP50.toFixed(1)} ms`);
     log(`  through chat: TTFB p50 ${c.chat.ttfbP50.toFixed(1)} ms (p95 ${c.chat.ttfbP95.toFixed(1)}), total p50 ${c.chat.totalP50.toFixed(1)} ms (p95 ${c.chat.totalP95.toFixed(1)})`);
     log(`  overhead: TTFB p50 +${c.overheadMs.ttfbP50.toFixed(1)} ms, p95 +${c.overheadMs.ttfbP95.toFixed(1)} ms; total p50 +${c.overheadMs.totalP50.toFixed(1)} ms`);
+    if (children.length) log(`  CPU ms per chat request by app: ${JSON.stringify(c.cpuMsPerRequest)}`);
   } else if (opts.chat > 0) {
     log('chat: skipped (needs the self-booted stack, which it points at its local model)');
   }

@@ -270,7 +270,7 @@ describe('runs without a chat model: extractive answers', () => {
     expect(content.length).toBeGreaterThanOrEqual(2);
     for (let i = 1; i < content.length; i++) expect(content[i]!.data.answer.startsWith(content[i - 1]!.data.answer.replace(/##\d+\$\$$/, ''))).toBe(true);
     const last = content.at(-1)!.data;
-    expect(last.answer).toMatch(/^Extractive answer \(no language model is configured for this tenant\)/);
+    expect(last.answer).toMatch(/^Extractive answer: no language model is configured/);
     expect(last.answer).toContain('RagNest stores every chunk in Postgres');
     expect(last.answer).toMatch(/##0\$\$/);
     expect(last.reference.chunks[0]).toMatchObject({ document_name: 'notes.txt', dataset_id: datasetId });

@@ -1,4 +1,4 @@
-import type { PrismaClient } from '@ragnest/db';
+import { Prisma, type PrismaClient } from '@ragnest/db';
 import { OpenAICompatibleChatModel } from './openai.js';
 import { LlmError, type ChatModel, type ChatModelResolver } from './port.js';
 
@@ -39,6 +39,28 @@ function apiRoot(factory: string, base: string): string {
   return b;
 }
 
+/** What a tenant has configured: its default model id (set_tenant_info) and its providers' credentials. */
+export interface TenantModels {
+  llmId: string;
+  providers: { factory: string; apiKey: string; apiBase: string }[];
+}
+
+/**
+ * Two select-list columns, `"tenantLlmId"` and `"tenantProviders"`, that load a tenant's TenantModels inside
+ * another query (a chat turn reads them with its chat and session in one round trip); read them with
+ * tenantModelsOf. `tenantId` is an SQL expression (a bound value or a column).
+ */
+export function tenantModelsColumns(tenantId: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`(SELECT t.llm_id FROM tenant t WHERE t.id = ${tenantId}) AS "tenantLlmId",
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('factory', l.llm_factory, 'apiKey', l.api_key, 'apiBase', l.api_base)), '[]'::jsonb)
+       FROM tenant_llm l WHERE l.tenant_id = ${tenantId}) AS "tenantProviders"`;
+}
+
+export const tenantModelsOf = (row: { tenantLlmId: string | null; tenantProviders: unknown }): TenantModels => ({
+  llmId: row.tenantLlmId ?? '',
+  providers: Array.isArray(row.tenantProviders) ? (row.tenantProviders as TenantModels['providers']) : [],
+});
+
 export interface DbChatModelResolverOptions {
   default?: DefaultChatModelConfig;
   /** upstream first-byte and idle timeout (ms) */
@@ -63,17 +85,24 @@ export class DbChatModelResolver implements ChatModelResolver {
     return d ? `${d.model}@${d.factory}` : undefined;
   }
 
+  /** The tenant's configuration, one query. */
+  async tenantModels(tenantId: string): Promise<TenantModels> {
+    const [row] = await this.db.$queryRaw<{ tenantLlmId: string | null; tenantProviders: unknown }[]>`SELECT ${tenantModelsColumns(Prisma.sql`${tenantId}`)}`;
+    return tenantModelsOf(row ?? { tenantLlmId: null, tenantProviders: [] });
+  }
+
   async resolve(tenantId: string, modelName?: string): Promise<ChatModel | null> {
-    let name = modelName?.trim() ?? '';
-    if (!name) {
-      const t = await this.db.tenant.findUnique({ where: { id: tenantId }, select: { llmId: true } });
-      name = t?.llmId?.trim() || this.defaultModelId() || '';
-    }
+    return this.resolveFrom(await this.tenantModels(tenantId), modelName);
+  }
+
+  /** resolve() over a configuration already loaded (tenantModelsColumns); no I/O. */
+  resolveFrom(tenant: TenantModels, modelName?: string): ChatModel | null {
+    const name = modelName?.trim() || tenant.llmId.trim() || this.defaultModelId() || '';
     if (!name) return null;
     const { model, factory } = parseModelId(name);
     if (!model) throw new LlmError(`Invalid model name: ${name}`, 400);
     if (factory) {
-      const row = await this.db.tenantLlm.findUnique({ where: { tenantId_llmFactory: { tenantId, llmFactory: factory } } });
+      const row = tenant.providers.find((p) => p.factory === factory);
       if (row) {
         const base = row.apiBase || KNOWN_BASES[factory];
         if (!base) throw new LlmError(`No base URL is configured for the model provider ${factory}`, 400);
@@ -86,7 +115,7 @@ export class DbChatModelResolver implements ChatModelResolver {
   }
 
   private model(baseUrl: string, apiKey: string, model: string, factory: string): ChatModel {
-    const key = JSON.stringify([baseUrl, apiKey, model, factory]);
+    const key = `${baseUrl}\u0000${apiKey}\u0000${model}\u0000${factory}`;
     let m = this.cache.get(key);
     if (!m) {
       if (this.cache.size >= 256) this.cache.delete(this.cache.keys().next().value as string);

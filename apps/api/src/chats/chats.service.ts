@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
 import { newId, Prisma, type Chat, type PrismaClient } from '@ragnest/db';
-import { LlmError, type DbChatModelResolver } from '@ragnest/llm';
+import { LlmError, tenantModelsColumns, tenantModelsOf, type DbChatModelResolver, type TenantModels } from '@ragnest/llm';
 import { InjectDb } from '@ragnest/runtime';
 import { DatasetsService } from '../datasets/datasets.service.js';
 import { datasetView } from '../datasets/dataset.view.js';
@@ -20,6 +20,23 @@ export interface ListQuery {
   keywords?: string;
 }
 
+/** Everything a chat turn reads before it answers, loaded in one round trip (ChatsService.findForTurn). */
+export interface ChatTurnContext {
+  chat: Chat;
+  /** the session's stored messages; null when no session was asked for or the chat has no such session */
+  sessionMessages: unknown[] | null;
+  /** the chat's datasets that still exist and belong to the tenant, in the chat's order */
+  liveDatasetIds: string[];
+  tenantModels: TenantModels;
+}
+
+interface ChatTurnRow extends Chat {
+  sessionMessages: unknown[] | null;
+  liveDatasetIds: string[];
+  tenantLlmId: string | null;
+  tenantProviders: unknown;
+}
+
 const ORDER: Record<ListQuery['orderBy'], keyof Chat> = { create_time: 'createdAt', update_time: 'updatedAt', name: 'name' };
 
 /** Chat assistants (RAGFlow dialogs): validation, storage and the two generations' objects. */
@@ -34,6 +51,30 @@ export class ChatsService {
   /** The chat if the tenant owns it, else null. */
   find(tenantId: string, chatId: string): Promise<Chat | null> {
     return this.db.chat.findFirst({ where: { id: chatId, tenantId } });
+  }
+
+  /**
+   * The chat (if the tenant owns it) with what a turn needs besides: the session's messages (not its
+   * references, which only grow), the live dataset ids and the tenant's model configuration. One query
+   * instead of five ORM calls: on the completion path every round trip is CPU in the api and in Postgres.
+   */
+  async findForTurn(tenantId: string, chatId: string, sessionId?: string): Promise<ChatTurnContext | null> {
+    const [row] = await this.db.$queryRaw<ChatTurnRow[]>`
+      SELECT c.id, c.tenant_id AS "tenantId", c.name, c.description, c.avatar, c.language, c.llm_id AS "llmId",
+             c.llm_setting AS "llmSetting", c.prompt_config AS "promptConfig", c.prompt_type AS "promptType",
+             c.kb_ids AS "kbIds", c.top_n AS "topN", c.top_k AS "topK", c.similarity_threshold AS "similarityThreshold",
+             c.vector_similarity_weight AS "vectorSimilarityWeight", c.rerank_id AS "rerankId", c.do_refer AS "doRefer",
+             c.meta_data_filter AS "metaDataFilter", c.created_at AS "createdAt", c.updated_at AS "updatedAt",
+             s.messages AS "sessionMessages",
+             ARRAY(SELECT d.id FROM dataset d WHERE d.id = ANY(c.kb_ids) AND d.tenant_id = c.tenant_id
+                   ORDER BY array_position(c.kb_ids, d.id)) AS "liveDatasetIds",
+             ${tenantModelsColumns(Prisma.sql`c.tenant_id`)}
+      FROM chat c
+      LEFT JOIN chat_session s ON s.id = ${sessionId ?? ''} AND s.chat_id = c.id
+      WHERE c.id = ${chatId} AND c.tenant_id = ${tenantId}`;
+    if (!row) return null;
+    const { sessionMessages, liveDatasetIds, tenantLlmId, tenantProviders, ...chat } = row;
+    return { chat, sessionMessages: sessionId ? sessionMessages : null, liveDatasetIds, tenantModels: tenantModelsOf({ tenantLlmId, tenantProviders }) };
   }
 
   private async checkDatasets(tenantId: string, ids: string[]): Promise<void> {

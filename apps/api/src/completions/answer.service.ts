@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ReferenceChunk } from '@ragnest/agent';
 import { dataError } from '@ragnest/contracts';
 import type { Chat, PrismaClient } from '@ragnest/db';
-import type { DbChatModelResolver, LlmMessage, LlmUsage } from '@ragnest/llm';
+import { extractiveAnswer, type DbChatModelResolver, type LlmMessage, type LlmUsage, type TenantModels } from '@ragnest/llm';
 import { countTokens } from '@ragnest/nlp';
 import { InjectDb } from '@ragnest/runtime';
 import { InjectChatModels } from '../chats/chat-models.provider.js';
@@ -11,7 +11,6 @@ import type { StoredReference } from '../chats/sessions.service.js';
 import { RetrievalService } from '../retrieval/retrieval.service.js';
 import { metadataWhere } from '../documents/documents.service.js';
 import { CitationStream, stripMarkers, type MarkerStyle } from './citations.js';
-import { extractiveAnswer } from './extractive.js';
 import { ThinkSplitter, stripThink } from './think.js';
 import { fitMessages, knowledgeBlocks, refineQuestionMessages, systemPrompt } from './prompt.js';
 
@@ -32,6 +31,8 @@ export interface AnswerInput {
   /** values for the system prompt's variables */
   variables: Record<string, unknown>;
   signal: AbortSignal;
+  /** the chat's live datasets and the tenant's models, when the caller loaded them with the chat (findForTurn) */
+  prepared?: { liveDatasetIds: string[]; tenantModels: TenantModels };
 }
 
 export type AnswerEvent =
@@ -93,13 +94,17 @@ export class AnswerService {
     const t0 = performance.now();
     const { chat, signal } = input;
     const pc = promptConfigOf(chat);
-    // independent lookups, one round trip
-    const [model, live] = await Promise.all([
-      this.models.resolve(input.tenantId, input.modelName || chat.llmId || undefined),
-      chat.kbIds.length
-        ? this.db.dataset.findMany({ where: { id: { in: chat.kbIds }, tenantId: input.tenantId }, select: { id: true } }).then((rows) => rows.map((d) => d.id))
-        : Promise.resolve([] as string[]),
-    ]);
+    const modelName = input.modelName || chat.llmId || undefined;
+    const p = input.prepared;
+    // independent lookups, one round trip (none when the caller loaded them with the chat)
+    const [model, live] = p
+      ? [this.models.resolveFrom(p.tenantModels, modelName), p.liveDatasetIds]
+      : await Promise.all([
+          this.models.resolve(input.tenantId, modelName),
+          chat.kbIds.length
+            ? this.db.dataset.findMany({ where: { id: { in: chat.kbIds }, tenantId: input.tenantId }, select: { id: true } }).then((rows) => rows.map((d) => d.id))
+            : Promise.resolve([] as string[]),
+        ]);
     const tModel = performance.now();
     const question = input.messages[input.messages.length - 1]?.content ?? '';
     const history = input.messages.map((m) => ({ ...m, content: m.role === 'assistant' ? stripMarkers(stripThink(m.content)) : m.content }));
@@ -197,22 +202,25 @@ export class AnswerService {
     // reasoning passes through as it is; only the answer is cited
     const think = new ThinkSplitter();
     let reasoning = '';
-    const route = function* (segments: { reasoning: boolean; text: string }[]): Generator<AnswerEvent> {
+    // a plain list, not a delegated generator: yield* of a sync generator costs promises per item here
+    const route = (segments: { reasoning: boolean; text: string }[]): AnswerEvent[] => {
+      const out: AnswerEvent[] = [];
       for (const seg of segments) {
         if (seg.reasoning) {
           reasoning += seg.text;
-          yield { type: 'delta', text: seg.text, reasoning: true };
+          out.push({ type: 'delta', text: seg.text, reasoning: true });
         } else {
           const text = cs.push(seg.text);
-          if (text) yield { type: 'delta', text };
+          if (text) out.push({ type: 'delta', text });
         }
       }
+      return out;
     };
     for await (const d of model.stream(messages, params, signal)) {
       if (d.type === 'usage') usage = d.usage;
-      else yield* route(think.push(d.text));
+      else for (const ev of route(think.push(d.text))) yield ev;
     }
-    yield* route(think.finish());
+    for (const ev of route(think.finish())) yield ev;
     const tail = cs.finish();
     if (tail) yield { type: 'delta', text: tail };
     const answer = reasoning ? `<think>${reasoning}</think>${cs.text}` : cs.text;

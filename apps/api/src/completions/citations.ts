@@ -1,9 +1,8 @@
-import { buildQuery, termSimilarity } from '@ragnest/nlp';
+import { citationMarker, type MarkerStyle } from '@ragnest/llm';
+import { buildQuery, type QueryTerms } from '@ragnest/nlp';
 
-/** `hash` = `##n$$` (seed documents, RAGFlow ≤ v0.19.0); `id` = `[ID:n]` (v0.19.1+). */
-export type MarkerStyle = 'hash' | 'id';
-
-export const marker = (i: number, style: MarkerStyle) => (style === 'hash' ? `##${i}$$` : `[ID:${i}]`);
+export type { MarkerStyle };
+const marker = citationMarker;
 
 // Complete markers a model writes: ##n$$, [ID:n], (ID:n), 【ID:n】, [ID n], ref n (RAGFlow's repair list).
 const MARKER = /##\s*(\d+)\s*\$\$|[[(【]\s*ID\s*[:：]?\s*(\d+)\s*[\])】]|\bref\s*(\d+)\b/gi;
@@ -19,6 +18,30 @@ export function stripMarkers(text: string): string {
 export interface CitableChunk {
   /** analyzed tokens of the chunk, space separated (content_ltks) */
   tokens: string;
+}
+
+/** A chunk's tokens and adjacent token pairs, for sentence matching by lookup instead of string search. */
+interface ChunkTerms {
+  tokens: Set<string>;
+  pairs: Set<string>;
+}
+
+function chunkTerms(tokenString: string): ChunkTerms {
+  const toks = tokenString.split(' ');
+  const pairs = new Set<string>();
+  for (let k = 0; k + 1 < toks.length; k++) if (toks[k] && toks[k + 1]) pairs.add(`${toks[k]} ${toks[k + 1]}`);
+  return { tokens: new Set(toks), pairs };
+}
+
+/**
+ * termSimilarity (Σ q over the query's tokens and pairs the chunk has / Σ q) over a ChunkTerms: the same
+ * terms summed in the same order, so the same number, without scanning the chunk text once per term.
+ */
+function similarity(q: QueryTerms, c: ChunkTerms): number {
+  if (q.total <= 0) return 0;
+  let hit = 0;
+  for (const [key, v] of q.weights) if (key.includes(' ') ? c.pairs.has(key) : c.tokens.has(key)) hit += v;
+  return Math.min(1, hit / q.total);
 }
 
 const LATIN_END = '.?;!';
@@ -37,7 +60,10 @@ export class CitationStream {
   private sentenceStart = 0;
   private inFence = false;
   private modelWroteMarkers = false;
-  private readonly sentences: string[] = [];
+  /** each finished sentence's similarity to every chunk (null: no terms), kept for finish()'s lower bars */
+  private readonly sentences: (number[] | null)[] = [];
+  /** the chunks' terms, built at the first sentence to match */
+  private terms?: ChunkTerms[];
   readonly cited = new Set<number>();
 
   constructor(
@@ -78,7 +104,7 @@ export class CitationStream {
         // nothing passed 0.63: lower the bar as RAGFlow does (×0.8 down to 0.3) and cite at the end
         for (let thr = 0.63 * 0.8; thr > 0.3; thr *= 0.8) {
           const found = new Set<number>();
-          for (const s of this.sentences) for (const i of this.match(s, thr)) found.add(i);
+          for (const sims of this.sentences) for (const i of this.pick(sims, thr)) found.add(i);
           if (found.size) {
             for (const i of [...found].slice(0, 4)) {
               this.cited.add(i);
@@ -130,20 +156,28 @@ export class CitationStream {
       this.out += text;
       return;
     }
-    for (const c of text) {
+    // appended in runs between sentence ends, not a character at a time
+    let from = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
       if (CJK_END.includes(c)) {
-        this.out += c;
+        this.out += text.slice(from, i + 1);
+        from = i + 1;
         this.endSentence();
       } else if (c === '\n') {
+        this.out += text.slice(from, i);
+        from = i; // the newline follows the sentence's markers
         this.endSentence();
-        this.out += c;
-      } else if ((c === ' ' || c === '\t') && this.out.length >= 2 && LATIN_END.includes(this.out[this.out.length - 1]!) && /[\p{L}\p{N})\]"”]/u.test(this.out[this.out.length - 2]!)) {
-        this.endSentence();
-        this.out += c;
-      } else {
-        this.out += c;
+      } else if (c === ' ' || c === '\t') {
+        // a Latin end mark after a letter, digit, bracket or quote, then a space, ends a sentence
+        const prev = i > from ? text[i - 1] : this.out[this.out.length - 1];
+        if (prev === undefined || !LATIN_END.includes(prev)) continue;
+        this.out += text.slice(from, i);
+        from = i;
+        if (this.out.length >= 2 && /[\p{L}\p{N})\]"”]/u.test(this.out[this.out.length - 2]!)) this.endSentence();
       }
     }
+    this.out += text.slice(from);
   }
 
   private endSentence(): void {
@@ -153,19 +187,26 @@ export class CitationStream {
     const wasInFence = this.inFence;
     if (fences % 2 === 1) this.inFence = !this.inFence;
     if (wasInFence || fences > 0 || sentence.trim().length < 5) return;
-    this.sentences.push(sentence);
-    for (const i of this.match(sentence, 0.63)) {
+    const sims = this.similarities(sentence);
+    this.sentences.push(sims);
+    for (const i of this.pick(sims, 0.63)) {
       this.cited.add(i);
       this.out += ` ${marker(i, this.style)}`;
     }
     this.sentenceStart = this.out.length;
   }
 
-  /** Chunks cited by a sentence: every chunk within 1% of the best similarity, above `threshold`, at most 4, each once per answer. */
-  private match(sentence: string, threshold: number): number[] {
+  /** A sentence's similarity to each chunk; null when it has no terms. */
+  private similarities(sentence: string): number[] | null {
     const q = buildQuery(sentence);
-    if (!q.tokens.length) return [];
-    const sims = this.chunks.map((c) => termSimilarity(q, c.tokens));
+    if (!q.tokens.length) return null;
+    this.terms ??= this.chunks.map((c) => chunkTerms(c.tokens));
+    return this.terms.map((c) => similarity(q, c));
+  }
+
+  /** Chunks cited by a sentence: every chunk within 1% of the best similarity, above `threshold`, at most 4, each once per answer. */
+  private pick(sims: number[] | null, threshold: number): number[] {
+    if (!sims) return [];
     const max = Math.max(...sims);
     if (!(max >= threshold)) return [];
     return sims

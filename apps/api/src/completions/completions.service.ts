@@ -12,7 +12,7 @@ import { RetrievalService } from '../retrieval/retrieval.service.js';
 import { ChatsService } from '../chats/chats.service.js';
 import { SessionsService, type StoredMessage } from '../chats/sessions.service.js';
 import { AnswerService, type AnswerEvent } from './answer.service.js';
-import { SseResponse } from './sse.js';
+import { JsonText, SseResponse } from './sse.js';
 
 /** A failure after the stream started, as the text a client may see (LLM and domain messages are safe; others get an id). */
 export function safeMessage(err: unknown): { code: number; message: string } {
@@ -78,16 +78,18 @@ export class CompletionsService {
     const sse = new SseResponse(req, res);
     const events = this.answers.answer({ tenantId, chat, messages: [{ role: 'user', content: question }], quote: true, style: current ? 'id' : 'hash', variables: {}, signal: sse.signal });
     sse.open();
-    let answer = '';
+    const answer = new JsonText();
+    const head = 'data:{"code":0,"message":"","data":{"answer":"';
     try {
       for await (const ev of events) {
         if (ev.type === 'delta') {
           // reasoning is not part of this route's answer
           if (ev.reasoning) continue;
-          answer += ev.text;
-          await sse.write(`data:${JSON.stringify({ code: 0, message: '', data: { answer, reference: {} } })}\n\n`);
+          answer.append(ev.text);
+          const json = answer.json;
+          sse.offer(() => `${head}${json}","reference":{}}}\n\n`);
         } else {
-          await sse.write(`data:${JSON.stringify({ code: 0, message: '', data: { answer, reference: ev.reference } })}\n\n`);
+          await sse.write(`data:${JSON.stringify({ code: 0, message: '', data: { answer: answer.text, reference: ev.reference } })}\n\n`);
         }
       }
     } catch (err) {
@@ -104,27 +106,32 @@ export class CompletionsService {
 
   async complete(tenantId: string, chatId: string, body: Record<string, unknown>, req: Request, res: Response): Promise<unknown> {
     const current = this.config.compat === 'current';
-    const chat = await this.chats.find(tenantId, chatId);
-    if (!chat) throw dataError(`You don't own the chat ${chatId}`);
+    const sessionId = body.session_id !== undefined && body.session_id !== null && body.session_id !== '' ? String(body.session_id) : undefined;
+    // the chat, the session's messages, the live datasets and the tenant's models: one query
+    const turn = await this.chats.findForTurn(tenantId, chatId, sessionId);
+    if (!turn) throw dataError(`You don't own the chat ${chatId}`);
+    const { chat } = turn;
     const stream = body.stream === undefined || body.stream === null ? true : truthy(body.stream);
     const cumulative = body.legacy === undefined || body.legacy === null ? !current : truthy(body.legacy);
     const userId = typeof body.user_id === 'string' ? body.user_id : '';
     const pc = promptConfigOf(chat);
 
-    let session: ChatSession;
-    if (body.session_id !== undefined && body.session_id !== null && body.session_id !== '') {
-      const found = await this.sessions.find(chatId, String(body.session_id));
-      if (!found) throw dataError(`You don't own the session ${String(body.session_id)}`);
-      session = found;
+    let stored: StoredMessage[];
+    let sessionKey: string;
+    if (sessionId !== undefined) {
+      if (!turn.sessionMessages) throw dataError(`You don't own the session ${sessionId}`);
+      stored = turn.sessionMessages as StoredMessage[];
+      sessionKey = sessionId;
     } else {
-      session = await this.sessions.create(chatId, 'New session', userId, pc.prologue);
+      const session = await this.sessions.create(chatId, 'New session', userId, pc.prologue);
       // classic (§9.2): the question is ignored, the reply is the opener and the new session id
       if (!current) return this.openerOnly(session, pc.prologue, stream, req, res);
+      stored = session.messages as unknown as StoredMessage[];
+      sessionKey = session.id;
     }
     const question = typeof body.question === 'string' ? body.question : '';
     if (!question.trim()) throw dataError('`question` is required.');
 
-    const stored = session.messages as unknown as StoredMessage[];
     const firstUser = stored.findIndex((m) => m.role === 'user');
     const history: LlmMessage[] = (firstUser < 0 ? [] : stored.slice(firstUser)).map((m) => ({ role: m.role, content: m.content }));
     history.push({ role: 'user', content: question });
@@ -144,11 +151,12 @@ export class CompletionsService {
       metadataCondition: body.metadata_condition,
       variables: body,
       signal,
+      prepared: { liveDatasetIds: turn.liveDatasetIds, tenantModels: turn.tenantModels },
     });
-    const base = { audio_binary: null, id: messageId, session_id: session.id, ...(current ? { chat_id: chatId } : {}) };
+    const base = { audio_binary: null, id: messageId, session_id: sessionKey, ...(current ? { chat_id: chatId } : {}) };
     const persist = (final: Extract<AnswerEvent, { type: 'final' }>) =>
       this.sessions.appendTurn(
-        session.id,
+        sessionKey,
         { role: 'user', content: question, id: messageId },
         { role: 'assistant', content: final.answer, id: messageId, created_at: final.createdAt },
         final.reference,
@@ -158,7 +166,11 @@ export class CompletionsService {
 
     sse.open();
     const envelope = (data: unknown) => `data:${JSON.stringify(current ? { code: 0, message: '', data } : { code: 0, data })}\n\n`;
-    let answer = '';
+    // a cumulative content event is the same text around the growing answer: built from its escaped form,
+    // never by serialising the whole answer again
+    const head = current ? 'data:{"code":0,"message":"","data":{"answer":"' : 'data:{"code":0,"data":{"answer":"';
+    const tail = `",${JSON.stringify({ reference: {}, ...base }).slice(1)}}\n\n`;
+    const answer = new JsonText();
     let thinking = false;
     try {
       for await (const ev of events) {
@@ -167,13 +179,20 @@ export class CompletionsService {
           if (reasoning !== thinking) {
             // cumulative answers carry the reasoning inside literal <think> tags; deltas get RAGFlow's markers
             thinking = reasoning;
-            if (cumulative) answer += reasoning ? '<think>' : '</think>';
+            if (cumulative) answer.append(reasoning ? '<think>' : '</think>');
             else await sse.write(envelope({ answer: '', reference: {}, final: false, ...(reasoning ? { start_to_think: true } : { end_to_think: true }), ...base }));
           }
-          answer += ev.text;
-          await sse.write(envelope(cumulative ? { answer, reference: {}, ...base } : { answer: ev.text, reference: {}, final: false, ...base }));
+          if (cumulative) {
+            answer.append(ev.text);
+            const json = answer.json;
+            sse.offer(() => head + json + tail);
+          } else {
+            await sse.write(envelope({ answer: ev.text, reference: {}, final: false, ...base }));
+          }
           continue;
         }
+        // stored first: a client that saw the reference can ask its next question in this session; the last
+        // event, `data: true` and the end then leave in one write
         await persist(ev);
         const last = { reference: ev.reference, prompt: ev.prompt, created_at: ev.createdAt, ...base };
         await sse.write(envelope(cumulative ? { answer: ev.answer, ...last } : { answer: '', ...last, final: true }));

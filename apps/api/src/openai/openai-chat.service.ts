@@ -32,8 +32,9 @@ export class OpenAIChatService {
     if (missing.length) throw new DomainError(RetCode.ARGUMENT_ERROR, `required argument are missing: ${missing.join(',')}; `, null);
     const extra = body.extra_body ?? {};
     if (!isObj(extra)) throw dataError('extra_body must be an object.');
-    const chat = await this.chats.find(tenantId, chatId);
-    if (!chat) throw dataError(`You don't own the chat ${chatId}`);
+    const turn = await this.chats.findForTurn(tenantId, chatId);
+    if (!turn) throw dataError(`You don't own the chat ${chatId}`);
+    const { chat } = turn;
     const raw = body.messages;
     if (!Array.isArray(raw) || raw.length === 0) throw dataError('You have to provide messages.');
     const msgs = raw.filter(isObj).map((m) => ({ role: String(m.role), content: typeof m.content === 'string' ? m.content : contentText(m.content) }));
@@ -61,6 +62,7 @@ export class OpenAIChatService {
       metadataCondition: extra.metadata_condition,
       variables: {},
       signal: conn.signal,
+      prepared: { liveDatasetIds: turn.liveDatasetIds, tenantModels: turn.tenantModels },
     });
     const id = `chatcmpl-${chatId}`;
     const created = Math.floor(Date.now() / 1000);

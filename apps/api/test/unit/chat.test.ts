@@ -1,6 +1,6 @@
 import { analyzeToString } from '@ragnest/nlp';
 import { CitationStream, stripMarkers } from '../../src/completions/citations.js';
-import { extractiveAnswer, EXTRACTIVE_NOTE, EXTRACTIVE_NOTHING } from '../../src/completions/extractive.js';
+import { extractiveAnswer, EXTRACTIVE_NOTE, EXTRACTIVE_NOTHING } from '@ragnest/llm';
 import { fitMessages, knowledgeBlocks, parseNumberedList, systemPrompt } from '../../src/completions/prompt.js';
 import { ThinkSplitter, stripThink } from '../../src/completions/think.js';
 import { classicPatch, checkParameters } from '../../src/chats/chat.input.js';

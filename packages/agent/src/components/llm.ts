@@ -1,7 +1,6 @@
-import { LlmError, type ChatModel, type LlmMessage, type LlmParams } from '@ragnest/llm';
+import { extractiveAnswer, LlmError, type ChatModel, type LlmMessage, type LlmParams } from '@ragnest/llm';
 import type { LoadedComponent } from '../dsl.js';
 import type { RunContext } from '../context.js';
-import { extractiveAnswer } from '../extractive.js';
 import { CITATION_PROMPT } from '../knowledge.js';
 import { LazyText } from '../lazy-text.js';
 import { AgentRunError } from '../types.js';
@@ -91,8 +90,9 @@ export const llm: ComponentImpl = async (c, ctx, from) => {
     throw e;
   }
   if (!model) {
-    const passages = ctx.reference.chunks.map((ch, index) => ({ content: ch.content, index }));
-    return { outputs: { content: LazyText.of(extractiveAnswer(passages)), extractive: true } };
+    // the chat assistants' extractive answer; its [ID:n] markers are the run's reference positions
+    const { text } = extractiveAnswer(ctx.input.query, ctx.reference.chunks, cite, 'id');
+    return { outputs: { content: LazyText.of(text), extractive: true } };
   }
   const params = llmParams(p);
   const chat = model;

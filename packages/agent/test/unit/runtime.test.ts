@@ -1,5 +1,5 @@
-import { LlmError } from '@ragnest/llm';
-import { AgentRunError, EXTRACTIVE_NOTICE, EXTRACTIVE_NOTHING_FOUND, loadDsl, runAgent, type RunInput } from '../../src/index.js';
+import { EXTRACTIVE_NOTE, EXTRACTIVE_NOTHING, LlmError } from '@ragnest/llm';
+import { AgentRunError, loadDsl, runAgent, type RunInput } from '../../src/index.js';
 import { chunk, collect, FakeChatModel, FakeRetrieval, messageText, models } from './fakes.js';
 
 const node = (name: string, downstream: string[] = [], params: Record<string, unknown> = {}, upstream: string[] = []) => ({
@@ -74,11 +74,11 @@ describe('runAgent: Begin → Retrieval → Generate → Answer', () => {
 
   it('without a chat model answers extractively from the retrieved chunks, plainly marked', async () => {
     const { result } = await collect(runAgent(ragDsl(), input('Where are chunks stored in Postgres?'), deps(null)));
-    expect(result.answer.startsWith(EXTRACTIVE_NOTICE)).toBe(true);
-    expect(result.answer).toContain('1. RagNest stores chunks in Postgres and indexes them for hybrid search. [ID:0]');
+    expect(result.answer.startsWith(EXTRACTIVE_NOTE)).toBe(true);
+    expect(result.answer).toContain('- RagNest stores chunks in Postgres and indexes them for hybrid search. [ID:0]');
     expect(result.reference.chunks).toHaveLength(1);
     const none = await collect(runAgent(ragDsl(), input('zzz qqq'), deps(null)));
-    expect(none.result.answer).toBe(EXTRACTIVE_NOTHING_FOUND);
+    expect(none.result.answer).toBe(EXTRACTIVE_NOTHING);
   });
 
   it("says the Retrieval's empty_response when nothing is found, without calling the model", async () => {

@@ -1,5 +1,10 @@
 import { analyze, buildQuery, termSimilarity } from '@ragnest/nlp';
-import { marker, type MarkerStyle } from './citations.js';
+
+/** `hash` = `##n$$` (seed documents, RAGFlow ≤ v0.19.0); `id` = `[ID:n]` (v0.19.1+). */
+export type MarkerStyle = 'hash' | 'id';
+
+/** The citation marker of the chunk at `i` of the reference. */
+export const citationMarker = (i: number, style: MarkerStyle) => (style === 'hash' ? `##${i}$$` : `[ID:${i}]`);
 
 export const EXTRACTIVE_NOTE =
   'Extractive answer: no language model is configured for this assistant, so these are the passages of the knowledge base that best match the question.';
@@ -22,9 +27,9 @@ function sentences(text: string): string[] {
 }
 
 /**
- * An answer assembled from the retrieved chunks when no model is configured: for each chunk, in ranking
- * order, its sentences that share the most terms with the question, with a citation to the chunk.
- * The text says plainly that it is extractive.
+ * An answer assembled from the retrieved chunks when no model is configured (chat assistants and agents
+ * alike): for each chunk, in ranking order, its sentences that share the most terms with the question,
+ * with a citation to the chunk (its position in `chunks`). The text says plainly that it is extractive.
  */
 export function extractiveAnswer(question: string, chunks: { content: string }[], quote: boolean, style: MarkerStyle, maxChunks = 4): { text: string; cited: number[] } {
   if (!chunks.length) return { text: EXTRACTIVE_NOTHING, cited: [] };
@@ -37,7 +42,7 @@ export function extractiveAnswer(question: string, chunks: { content: string }[]
     const best = Math.max(...scored.map((x) => x.score));
     // the best-matching sentences (or the opening ones when none shares a term), in their original order, at most 3
     const picked = (best > 0 ? scored.filter((x) => x.score >= best * 0.5) : scored).slice(0, 3).sort((a, b) => a.k - b.k);
-    lines.push(`- ${picked.map((x) => x.s).join(' ')}${quote ? ` ${marker(i, style)}` : ''}`);
+    lines.push(`- ${picked.map((x) => x.s).join(' ')}${quote ? ` ${citationMarker(i, style)}` : ''}`);
     cited.push(i);
   }
   return { text: `${EXTRACTIVE_NOTE}\n\n${lines.join('\n')}`, cited };
