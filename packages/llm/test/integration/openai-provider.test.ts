@@ -1,4 +1,4 @@
-/** The real OpenAI-compatible provider (node:http and its SSE reader) against a local OpenAI-protocol server. */
+/** The real OpenAI-compatible provider (official `openai` client) against a local OpenAI-protocol server. */
 import { LlmError, LocalOpenAIServer, OpenAICompatibleChatModel, type LlmDelta, type LocalReply } from '@ragnest/llm';
 
 let reply: (body: { messages: { content: string }[] }) => LocalReply = () => ({ pieces: ['Hello', ', ', 'world', '.'] });
