@@ -78,6 +78,7 @@ async function bootStack(extraEnv = {}) {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const dbUrl = `postgresql://postgres@127.0.0.1:5432/ragnest_bench_${Date.now()}`;
+  bootedDbUrl = dbUrl; // dropped at exit even when a section fails
   await migrateDeploy(dbUrl);
   const port = await freePort();
   const apiKey = `ragflow-${randomBytes(16).toString('hex')}`;
@@ -420,13 +421,15 @@ async function main() {
 
 let exitCode = 0;
 let chatModel;
-const dbUrl = await main().catch((err) => {
-  console.error("[bench] failed:", err.message, err.cause ?? "");
+let bootedDbUrl;
+await main().catch((err) => {
+  console.error('[bench] failed:', err.message, err.cause ?? '');
   exitCode = 1;
 });
 for (const { child } of children) child.kill('SIGTERM');
 await chatModel?.server.stop();
 await sleep(1500);
+const dbUrl = bootedDbUrl;
 if (dbUrl && !existsSync(path.join(root, '.bench/keep'))) {
   const pg = (await import('pg')).default;
   const admin = new URL(dbUrl);
