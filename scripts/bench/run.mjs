@@ -4,6 +4,16 @@
 //
 //   npm run bench -- [--mb 20] [--chunks 100000] [--large-mb 0] [--queries 2000] [--concurrency 8]
 //                    [--settle 90] [--chat 1000] [--chat-concurrency 50] [--base-url http://host:9380 --api-key ragflow-...]
+//                    [--office-mb 6] [--office-file-mb 1] [--office-formats docx,xlsx,pptx] [--ocr-pages 8]
+//                    [--large-pdf-pages 0] [--large-csv-mb 0] [--ingest-replicas <cores, at most 4>]
+// --office-mb: generated DOCX, XLSX and PPTX (--office-formats), an equal share each, in files of about
+// --office-file-mb; MB/s and chunks/s per format, and the peak RSS of every process during each format.
+// --ocr-pages: scanned pages (rendered text, no text layer) as PNG uploads and as one image-only PDF, through OCR;
+// pages/s, and pages/s per ingest-worker replica.
+// --large-pdf-pages / --large-csv-mb: one text PDF of that many pages / one CSV of that many MB, generated on disk
+// under .bench/ and uploaded as a streamed multipart body; each prints the peak RSS of every process during it.
+// --ingest-replicas: ingest-worker processes in the self-booted stack (default as `npm start`: one per core, at most 4; INGEST_REPLICAS works too).
+// Every section can run alone: set the others to 0 (e.g. --mb 0 --chunks 0 --chat 0 --office-mb 0 --ocr-pages 8).
 // --settle: seconds to wait after the retrieval corpus is indexed, so background index builds finish.
 // --chat: streaming chat completions measured against a local OpenAI-protocol model (0 = skip; needs the
 // self-booted stack, which is pointed at that model).
@@ -11,7 +21,7 @@
 // Without --base-url it boots its own stack (the four apps, embedded defaults) on a fresh database and
 // data directory, so RSS can be read from /proc. Not a test: it asserts nothing, it reports.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openAsBlob, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import http from 'node:http';
@@ -21,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { migrateDeploy } from '../../packages/db/scripts/migrate.mjs';
 import { html, markdown, pdf, queries, rng, text } from './corpus.mjs';
 import { chatOverhead, startChatModel } from './chat.mjs';
+import { docxFile, pptxFile, scannedPagePng, scannedPdf, writeCsv, writeTextPdf, xlsxFile } from './files.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const argv = process.argv.slice(2);
@@ -40,6 +51,14 @@ const opts = {
   apiKey: arg('api-key', ''),
   chat: Number(arg('chat', 1000)),
   chatConcurrency: Number(arg('chat-concurrency', 50)),
+  officeMb: Number(arg('office-mb', 6)),
+  officeFileMb: Number(arg('office-file-mb', 1)),
+  officeFormats: arg('office-formats', 'docx,xlsx,pptx').split(','),
+  ocrPages: Number(arg('ocr-pages', 8)),
+  largePdfPages: Number(arg('large-pdf-pages', 0)),
+  largeCsvMb: Number(arg('large-csv-mb', 0)),
+  // as `npm start` runs it: one ingest-worker per core, at most 4
+  ingestReplicas: Number(arg('ingest-replicas', process.env.INGEST_REPLICAS || Math.min(4, availableParallelism()))),
 };
 const log = (...a) => console.log('[bench]', ...a);
 
@@ -62,6 +81,7 @@ async function bootStack(extraEnv = {}) {
   rmSync(dataDir, { recursive: true, force: true });
   mkdirSync(dataDir, { recursive: true });
   const dbUrl = `postgresql://postgres@127.0.0.1:5432/ragnest_bench_${Date.now()}`;
+  bootedDbUrl = dbUrl; // dropped at exit even when a section fails
   await migrateDeploy(dbUrl);
   const port = await freePort();
   const apiKey = `ragflow-${randomBytes(16).toString('hex')}`;
@@ -76,13 +96,12 @@ async function bootStack(extraEnv = {}) {
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  // as `npm start` runs it: one ingest-worker per core, at most 4 (INGEST_REPLICAS overrides)
-  const replicas = { 'ingest-worker': Number(process.env.INGEST_REPLICAS || Math.min(4, availableParallelism())) };
-  for (const app of apps.flatMap((a) => Array.from({ length: replicas[a] ?? 1 }, () => a))) {
+  const replicas = { 'ingest-worker': opts.ingestReplicas };
+  for (const [app, i, n] of apps.flatMap((a) => Array.from({ length: replicas[a] ?? 1 }, (_, i) => [a, i, replicas[a] ?? 1]))) {
     // BENCH_CPU_PROFILE=<app> writes a V8 CPU profile of that app to .bench/profiles
     const prof = process.env.BENCH_CPU_PROFILE === app ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, '.bench/profiles')}`] : [];
     const child = spawn(process.execPath, [...prof, path.join(root, `apps/${app}/dist/main.js`)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    children.push({ app, child });
+    children.push({ app, label: n > 1 ? `${app}#${i + 1}` : app, child });
   }
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 240; i++) {
@@ -136,6 +155,29 @@ const selfCpuSeconds = () => {
   return (u.user + u.system) / 1e6;
 };
 
+/**
+ * Highest VmRSS of each process while a case runs, sampled every 200 ms (VmHWM is the peak over the whole life of
+ * the process, so it cannot tell cases apart). Replicas are reported one by one (ingest-worker#1, #2, …).
+ */
+function rssSampler() {
+  const peak = {};
+  const sample = () => {
+    for (const { label, child } of children) {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peak[label] = Math.max(peak[label] ?? 0, Number(m[1]) * 1024);
+      } catch {}
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 200);
+  return () => {
+    clearInterval(timer);
+    sample();
+    return Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v / MB)]));
+  };
+}
+
 function peakRss() {
   const out = {};
   for (const { app, child } of children) {
@@ -152,12 +194,27 @@ function peakRss() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let BASE = '';
 let KEY = '';
+
+/**
+ * fetch, sent again once when the server had closed the idle keep-alive connection fetch reused ("other side
+ * closed": the request never reached the app). Seen between sections on the loaded 2-core machine, after a few
+ * seconds spent generating files; Node's server drops idle connections after 5 s.
+ */
+async function send(url, init) {
+  try {
+    return await fetch(url, init());
+  } catch (err) {
+    if (!/other side closed/.test(err?.cause?.message ?? '')) throw err;
+    return fetch(url, init());
+  }
+}
+
 async function call(method, p, body) {
-  const res = await fetch(`${BASE}${p}`, {
+  const res = await send(`${BASE}${p}`, () => ({
     method,
     headers: { Authorization: `Bearer ${KEY}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
-  });
+  }));
   const json = await res.json();
   if (json.code !== 0) throw new Error(`${method} ${p}: ${JSON.stringify(json).slice(0, 300)}`);
   return json.data;
@@ -188,9 +245,14 @@ function post(p, body) {
   });
 }
 async function upload(datasetId, files) {
-  const form = new FormData();
-  for (const f of files) form.append('file', new Blob([f.content]), f.name);
-  const res = await fetch(`${BASE}/api/v1/datasets/${datasetId}/documents`, { method: 'POST', headers: { Authorization: `Bearer ${KEY}` }, body: form });
+  // a file on disk goes as a file-backed Blob, which fetch streams from disk while sending
+  const blobs = await Promise.all(files.map((f) => (f.path ? openAsBlob(f.path) : new Blob([f.content]))));
+  const form = () => {
+    const fd = new FormData();
+    files.forEach((f, i) => fd.append('file', blobs[i], f.name));
+    return fd;
+  };
+  const res = await send(`${BASE}/api/v1/datasets/${datasetId}/documents`, () => ({ method: 'POST', headers: { Authorization: `Bearer ${KEY}` }, body: form() }));
   const json = await res.json();
   if (json.code !== 0) throw new Error(`upload: ${JSON.stringify(json).slice(0, 300)}`);
   return json.data;
@@ -210,18 +272,24 @@ async function waitDone(datasetId, n) {
 async function ingest(name, files, parserConfig) {
   const cpu0 = cpuSeconds();
   const ds = await call('POST', '/api/v1/datasets', { name: `${name}-${Date.now()}`, ...(parserConfig ? { parser_config: parserConfig } : {}) });
-  const bytes = files.reduce((s, f) => s + f.content.length, 0);
+  const bytes = files.reduce((s, f) => s + (f.path ? statSync(f.path).size : f.content.length), 0);
+  const rss = rssSampler();
   const t0 = performance.now();
   const ids = [];
   for (let i = 0; i < files.length; i += 16) ids.push(...(await upload(ds.id, files.slice(i, i + 16))).map((d) => d.id));
+  const uploadSecs = (performance.now() - t0) / 1000;
   await call('POST', `/api/v1/datasets/${ds.id}/chunks`, { document_ids: ids });
   const docs = await waitDone(ds.id, ids.length);
   const secs = (performance.now() - t0) / 1000;
+  const peakRssMB = rss();
   const chunks = docs.reduce((s, d) => s + d.chunk_count, 0);
   const cpu1 = cpuSeconds();
   const cpuPerMB = Object.fromEntries(Object.keys(cpu1).map((a) => [a, Number(((cpu1[a] - (cpu0[a] ?? 0)) / (bytes / MB)).toFixed(3))]));
-  return { datasetId: ds.id, bytes, secs, chunks, mbPerSec: bytes / MB / secs, chunksPerSec: chunks / secs, cpuSecondsPerMB: cpuPerMB };
+  const cpuSecs = Object.fromEntries(Object.keys(cpu1).map((a) => [a, Number((cpu1[a] - (cpu0[a] ?? 0)).toFixed(1))]));
+  return { datasetId: ds.id, bytes, secs, uploadSecs, chunks, mbPerSec: bytes / MB / secs, chunksPerSec: chunks / secs, cpuSecondsPerMB: cpuPerMB, cpuSeconds: cpuSecs, peakRssMB };
 }
+
+const fmtRss = (m) => Object.entries(m).map(([k, v]) => `${k} ${v}`).join(' · ');
 
 function splitFiles(r, kind, lang, totalBytes, fileBytes) {
   const files = [];
@@ -306,6 +374,70 @@ async function main() {
     }
   }
 
+  if (opts.officeMb > 0) {
+    // a third of the volume per format, in files of about --office-file-mb
+    const r = rng(11);
+    const make = { docx: (b) => docxFile(r, b), xlsx: async (b) => xlsxFile(r, b), pptx: (b) => pptxFile(r, b) };
+    const formats = opts.officeFormats.filter((f) => make[f]);
+    const share = (opts.officeMb * MB) / formats.length;
+    const nFiles = Math.max(1, Math.round(share / (opts.officeFileMb * MB)));
+    const per = Object.fromEntries(formats.map((f) => [f, []]));
+    log(`generating office files: ${nFiles} each of ${formats.join(', ')}, ~${(share / nFiles / MB).toFixed(1)} MB each...`);
+    for (let i = 0; i < nFiles; i++) for (const f of formats) per[f].push({ name: `office-${i}.${f}`, content: await make[f](share / nFiles) });
+    results.office = {};
+    for (const [fmt, files] of Object.entries(per)) {
+      const res = await ingest(`bench-${fmt}`, files);
+      results.office[fmt] = res;
+      log(`  ${fmt}: ${(res.bytes / MB).toFixed(1)} MB → ${res.chunks} chunks in ${res.secs.toFixed(1)} s: ${res.mbPerSec.toFixed(2)} MB/s, ${res.chunksPerSec.toFixed(0)} chunks/s; CPU s/MB ${JSON.stringify(res.cpuSecondsPerMB)}`);
+      if (children.length) log(`    peak RSS during ${fmt} (MB): ${fmtRss(res.peakRssMB)}`);
+    }
+  }
+
+  if (opts.ocrPages > 0) {
+    const r = rng(13);
+    const pngs = [];
+    for (let i = 0; i < opts.ocrPages; i++) pngs.push(await scannedPagePng(r));
+    const workers = opts.ingestReplicas; // with --base-url: as many as that stack runs, say so with --ingest-replicas
+    results.ocr = {};
+    log(`OCR: ${opts.ocrPages} scanned pages (1700×2200 px) as PNG uploads, then as one image-only PDF; ${workers} ingest-worker(s)...`);
+    const cases = {
+      png: pngs.map((content, i) => ({ name: `scan-${i}.png`, content })),
+      pdf: [{ name: 'scans.pdf', content: await scannedPdf(pngs) }],
+    };
+    for (const [kind, files] of Object.entries(cases)) {
+      const res = await ingest(`bench-ocr-${kind}`, files);
+      const pagesPerSec = opts.ocrPages / res.secs;
+      results.ocr[kind] = { ...res, pages: opts.ocrPages, pagesPerSec, pagesPerSecPerWorker: pagesPerSec / workers, workers };
+      log(`  ${kind}: ${opts.ocrPages} pages in ${res.secs.toFixed(1)} s: ${pagesPerSec.toFixed(2)} pages/s, ${(pagesPerSec / workers).toFixed(2)} pages/s per worker (${res.chunks} chunks)` +
+          (children.length ? `; ingest-worker CPU ${(res.cpuSeconds['ingest-worker'] / opts.ocrPages).toFixed(2)} s per page` : ''));
+      if (children.length) log(`    peak RSS during ${kind} (MB): ${fmtRss(res.peakRssMB)}`);
+    }
+  }
+
+  if (opts.largePdfPages > 0) {
+    mkdirSync(path.join(root, '.bench'), { recursive: true });
+    const file = path.join(root, '.bench/large.pdf');
+    const bytes = await writeTextPdf(rng(17), file, opts.largePdfPages);
+    log(`large PDF: ${opts.largePdfPages} pages (${(bytes / MB).toFixed(1)} MB, written to ${path.relative(root, file)}), streamed upload...`);
+    const res = await ingest('bench-large-pdf', [{ name: 'large.pdf', path: file }]);
+    results.largePdf = { ...res, pages: opts.largePdfPages, pagesPerSec: opts.largePdfPages / res.secs };
+    log(`  ${res.chunks} chunks in ${res.secs.toFixed(1)} s (upload ${res.uploadSecs.toFixed(1)} s): ${(opts.largePdfPages / res.secs).toFixed(1)} pages/s`);
+    if (children.length) log(`  peak RSS during the case (MB): ${fmtRss(res.peakRssMB)}`);
+    rmSync(file, { force: true });
+  }
+
+  if (opts.largeCsvMb > 0) {
+    mkdirSync(path.join(root, '.bench'), { recursive: true });
+    const file = path.join(root, '.bench/large.csv');
+    const bytes = await writeCsv(rng(19), file, opts.largeCsvMb * MB);
+    log(`large CSV: ${(bytes / MB).toFixed(0)} MB written to ${path.relative(root, file)}, streamed upload...`);
+    const res = await ingest('bench-large-csv', [{ name: 'large.csv', path: file }]);
+    results.largeCsv = res;
+    log(`  ${res.chunks} chunks in ${res.secs.toFixed(1)} s (upload ${res.uploadSecs.toFixed(1)} s): ${res.mbPerSec.toFixed(2)} MB/s, ${res.chunksPerSec.toFixed(0)} chunks/s`);
+    if (children.length) log(`  peak RSS during the case (MB): ${fmtRss(res.peakRssMB)}; CPU s/MB ${JSON.stringify(res.cpuSecondsPerMB)}`);
+    rmSync(file, { force: true });
+  }
+
   if (opts.chunks > 0) {
     // chunk_token_num 128 closes a chunk once it exceeds 128 tokens: measured ~1.2 KB of this English each
     const bytes = opts.chunks * 1230;
@@ -326,6 +458,7 @@ async function main() {
     const content = Buffer.from(text(rng(9), 'en', opts.largeMb * MB));
     results.large = await ingest('bench-large', [{ name: 'large.txt', content }]);
     log(`  ${results.large.mbPerSec.toFixed(2)} MB/s, ${results.large.chunks} chunks`);
+    if (children.length) log(`  peak RSS during the case (MB): ${fmtRss(results.large.peakRssMB)}`);
   }
 
   if (opts.chat > 0 && chatModel) {
@@ -350,13 +483,15 @@ async function main() {
 
 let exitCode = 0;
 let chatModel;
-const dbUrl = await main().catch((err) => {
-  console.error('[bench] failed:', err.message);
+let bootedDbUrl;
+await main().catch((err) => {
+  console.error('[bench] failed:', err.message, err.cause ?? '');
   exitCode = 1;
 });
 for (const { child } of children) child.kill('SIGTERM');
 await chatModel?.server.stop();
 await sleep(1500);
+const dbUrl = bootedDbUrl;
 if (dbUrl && !existsSync(path.join(root, '.bench/keep'))) {
   const pg = (await import('pg')).default;
   const admin = new URL(dbUrl);

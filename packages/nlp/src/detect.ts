@@ -177,7 +177,9 @@ function imageType(h: Buffer): DetectedType | null {
 
 /**
  * Which Office format a zip holds. Entry names sit uncompressed in the local headers and Office writes its main
- * parts early; when the head does not show them, the extension decides among the Office kinds.
+ * parts early; when the head does not show them, the extension decides among the Office kinds. Other writers
+ * put the package parts last (SheetJS writes the worksheets first and xl/workbook.xml and [Content_Types].xml after
+ * them), so the names of the entries the head does hold decide too.
  */
 function officeZipType(head: Buffer, ext: string): DetectedType | null {
   if (head.includes('word/document.xml')) return BINARY.docx!;
@@ -189,7 +191,29 @@ function officeZipType(head: Buffer, ext: string): DetectedType | null {
     if (head.includes('xl/')) return BINARY.xlsx!;
     if (head.includes('ppt/')) return BINARY.pptx!;
   }
+  const names = localEntryNames(head);
+  if (names.some((n) => n.startsWith('xl/worksheets/') || n === 'xl/_rels/workbook.xml.rels')) return BINARY.xlsx!;
+  if (names.some((n) => n === 'word/_rels/document.xml.rels')) return BINARY.docx!;
+  if (names.some((n) => n.startsWith('ppt/slides/') || n === 'ppt/_rels/presentation.xml.rels')) return BINARY.pptx!;
   return null;
+}
+
+/** Names of the zip entries whose local headers lie in the head, walked header to header from the start. */
+function localEntryNames(head: Buffer): string[] {
+  const names: string[] = [];
+  let at = 0;
+  while (at + 30 <= head.length && head.readUInt32LE(at) === 0x04034b50) {
+    const flags = head.readUInt16LE(at + 6);
+    const packed = head.readUInt32LE(at + 18);
+    const nameLen = head.readUInt16LE(at + 26);
+    const extraLen = head.readUInt16LE(at + 28);
+    if (at + 30 + nameLen > head.length) break;
+    names.push(head.toString('utf8', at + 30, at + 30 + nameLen));
+    // with a data descriptor (flag bit 3) the sizes follow the data and the next header cannot be found from here
+    if (flags & 0x08) break;
+    at += 30 + nameLen + extraLen + packed;
+  }
+  return names;
 }
 
 const MAIL_HEADERS = /^(?:from|to|cc|subject|date|received|return-path|message-id|mime-version|delivered-to|reply-to|x-[\w-]+|dkim-signature|content-type):/i;

@@ -8,9 +8,77 @@ import { OfficeZip } from './zip.js';
 type Cell = string | number | boolean | null;
 
 const HAN = /\p{Script=Han}/u;
+const MB = 1024 * 1024;
+
+/**
+ * Most bytes an XLSX's cell data (worksheets and shared strings) may inflate to. SheetJS builds the whole workbook in
+ * memory, 5–7× the inflated XML (measured: 57 MB of sheet XML raised an ingest-worker's RSS by ~400 MB, to 683 MB),
+ * so a workbook at this limit keeps the worker under 1 GB. Bigger tables ingest as CSV, which is streamed.
+ */
+export const XLSX_MAX_SHEET_XML_BYTES = 64 * MB;
+const SHEET_DATA = /^xl\/(?:worksheets\/|sharedStrings\.(?:xml|bin)$)/;
+
+/**
+ * One workbook in memory per process at a time: two workbooks near the limit parsed side by side (INGEST_CONCURRENCY 2)
+ * took an ingest-worker to 1.27 GB. A second spreadsheet waits here (abortably) while the first is turned into rows;
+ * other formats are not held up.
+ */
+class WorkbookSlot {
+  private busy = false;
+  private readonly waiting: (() => void)[] = [];
+
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
+    if (this.busy) {
+      await new Promise<void>((resolve, reject) => {
+        const take = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          const i = this.waiting.indexOf(take);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiting.push(take);
+      });
+    }
+    // a waiter that was woken now owns the slot, which never became free in between
+    this.busy = true;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.busy = false;
+    };
+  }
+}
+
+const workbookSlot = new WorkbookSlot();
+
+async function* oneWorkbookAtATime(opts: ParseOptions, parse: () => AsyncGenerator<Section>): AsyncGenerator<Section> {
+  const release = await workbookSlot.acquire(opts.signal);
+  try {
+    yield* parse();
+  } finally {
+    release();
+  }
+}
 
 /** XLSX: every sheet, one section per row (`header: value; …`, typed cells in `row`, `meta.sheet`). */
-export async function* parseXlsx(source: ParseSource, opts: ParseOptions): AsyncGenerator<Section> {
+export function parseXlsx(source: ParseSource, opts: ParseOptions): AsyncGenerator<Section> {
+  return oneWorkbookAtATime(opts, () => xlsxSections(source, opts));
+}
+
+/** XLS (Excel 97-2003 BIFF in a compound file). */
+export function parseXls(source: ParseSource, opts: ParseOptions): AsyncGenerator<Section> {
+  return oneWorkbookAtATime(opts, () => xlsSections(source, opts));
+}
+
+async function* xlsxSections(source: ParseSource, opts: ParseOptions): AsyncGenerator<Section> {
   const buf = await readWhole(source, opts, 'XLSX');
   if (isOle2(buf)) {
     // An .xlsx that is really an .xls still reads fine; an encrypted one does not.
@@ -19,6 +87,13 @@ export async function* parseXlsx(source: ParseSource, opts: ParseOptions): Async
     const zip = await OfficeZip.open(buf, 'XLSX');
     try {
       if (!zip.has('xl/workbook.xml') && !zip.has('xl/workbook.bin')) throw new ParseError('Corrupt XLSX: no workbook part (xl/workbook.xml)');
+      const cells = zip.inflatedBytes((name) => SHEET_DATA.test(name));
+      if (cells > XLSX_MAX_SHEET_XML_BYTES) {
+        throw new ParseError(
+          `XLSX is too large to parse: its sheets inflate to ${(cells / MB).toFixed(1)} MB of XML (limit ${XLSX_MAX_SHEET_XML_BYTES / MB} MB, ` +
+            'workbooks are parsed in memory); split it, or save the sheets as CSV, which is parsed as a stream',
+        );
+      }
       // SheetJS trusts the sizes the archive declares; prove them first.
       await zip.verifyAll(opts.signal);
     } finally {
@@ -30,12 +105,11 @@ export async function* parseXlsx(source: ParseSource, opts: ParseOptions): Async
   yield* sheetsToSections(buf, 'XLSX', opts);
 }
 
-/** XLS (Excel 97-2003 BIFF in a compound file). */
-export async function* parseXls(source: ParseSource, opts: ParseOptions): AsyncGenerator<Section> {
+async function* xlsSections(source: ParseSource, opts: ParseOptions): AsyncGenerator<Section> {
   const buf = await readWhole(source, opts, 'XLS');
   if (isZip(buf)) {
     // Renamed .xlsx: the zip checks apply.
-    yield* parseXlsx(source, opts);
+    yield* xlsxSections(source, opts);
     return;
   }
   if (!isOle2(buf)) throw new ParseError('Corrupt XLS: not an Excel 97-2003 compound file');

@@ -66,6 +66,13 @@ export class OfficeZip {
     return [...this.entries.keys()];
   }
 
+  /** Declared inflated size of the entries whose names pass the filter (declared sizes are enforced when inflating). */
+  inflatedBytes(filter: (name: string) => boolean): number {
+    let total = 0;
+    for (const [name, entry] of this.entries) if (filter(name)) total += entry.uncompressedSize;
+    return total;
+  }
+
   /** The inflated entry, or undefined if the archive has no such entry. */
   async read(name: string): Promise<Buffer | undefined> {
     const entry = this.entries.get(name);

@@ -121,6 +121,16 @@ describe('bad input: every class fails with a precise ParseError in bounded time
     expect(await parseFailure(lying, 'docx', 'liar.docx')).toMatch(/^Corrupt DOCX: word\/document\.xml: entry sizes do not match the archive directory/);
   });
 
+  it('an XLSX whose sheets inflate beyond what is parsed in memory', async () => {
+    // 65 MB of worksheet XML that deflates to ~65 KB: refused from the archive directory, before anything is inflated
+    const rows = Buffer.alloc(65 * 1024 * 1024, '<row r="1"><c><v>1</v></c></row>');
+    const big = makeZip({ '[Content_Types].xml': '<x/>', 'xl/workbook.xml': '<workbook/>', 'xl/worksheets/sheet1.xml': rows });
+    expect(await parseFailure(big, 'xlsx', 'big.xlsx')).toBe(
+      'XLSX is too large to parse: its sheets inflate to 65.0 MB of XML (limit 64 MB, workbooks are parsed in memory); ' +
+        'split it, or save the sheets as CSV, which is parsed as a stream',
+    );
+  });
+
   it('encrypted archives and password-protected documents', async () => {
     const encrypted = patchCentral(makeZip({ '[Content_Types].xml': '<x/>', 'ppt/presentation.xml': '<x/>' }), (rec) => rec.writeUInt16LE(1, 8));
     expect(await parseFailure(encrypted, 'pptx', 'e.pptx')).toBe('PPTX is encrypted (password-protected archive)');

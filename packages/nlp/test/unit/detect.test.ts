@@ -15,6 +15,25 @@ describe('detectFileType', () => {
     expect(detectFileType(makeDocx(), 'noext')).toEqual({ kind: 'docx', mime: DOCX, docType: 'doc' });
   });
 
+  it('recognises an XLSX whose workbook part comes after large worksheets (SheetJS order)', () => {
+    // cell values that do not compress away, so the worksheet fills the head
+    let seed = 7;
+    const value = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31).toString(36);
+    const sheet = `<worksheet>${Array.from({ length: 20_000 }, () => `<row><c t="inlineStr"><is><t>${value()}</t></is></c></row>`).join('')}</worksheet>`;
+    const zip = makeZip({
+      'xl/_rels/workbook.xml.rels': '<Relationships/>',
+      'xl/worksheets/sheet1.xml': sheet,
+      'xl/workbook.xml': '<workbook/>',
+      '[Content_Types].xml': '<Types/>',
+    });
+    const head = zip.subarray(0, 64 * 1024);
+    expect(head.includes('xl/workbook.xml')).toBe(false);
+    expect(detectFileType(head, 'ledger')?.kind).toBe('xlsx');
+    expect(detectFileType(head, 'ledger.csv')?.kind).toBe('xlsx');
+    // an ordinary archive with the same layout is still not an Office file
+    expect(detectFileType(makeZip({ 'data/sheet1.xml': sheet, 'readme.txt': 'x' }).subarray(0, 64 * 1024), 'a.xlsx')).toBeNull();
+  });
+
   it('rejects binaries it cannot parse', () => {
     expect(detectFileType(makeZip({ 'a.txt': 'hello' }), 'archive.docx')).toBeNull();
     const exe = Buffer.alloc(512);

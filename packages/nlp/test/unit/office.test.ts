@@ -97,6 +97,34 @@ describe('spreadsheet parsers', () => {
     expect(await collect(parseDocument(memorySource(buf, 'a.xls'), 'xls', OPTS))).toEqual(expected);
   });
 
+  it('holds one workbook in memory at a time; a spreadsheet waiting for its turn can be stopped', async () => {
+    const xlsx = XLSX.write(workbook(), { type: 'buffer', bookType: 'xlsx' }) as Buffer;
+    const xls = XLSX.write(workbook(), { type: 'buffer', bookType: 'biff8' }) as Buffer;
+    const loaded: string[] = [];
+    const source = (data: Buffer, name: string) => {
+      const s = memorySource(data, name);
+      return { ...s, buffer: (max: number) => (loaded.push(name), s.buffer(max)) };
+    };
+    const a = parseDocument(source(xlsx, 'a.xlsx'), 'xlsx', OPTS);
+    const b = parseDocument(source(xls, 'b.xls'), 'xls', OPTS);
+    expect((await a.next()).value).toEqual(expected[0]);
+    const bFirst = b.next();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(loaded).toEqual(['a.xlsx']); // b has not loaded its file while a's workbook is in memory
+
+    const stop = new AbortController();
+    const c = parseDocument(source(xlsx, 'c.xlsx'), 'xlsx', { ...OPTS, signal: stop.signal });
+    const cFirst = c.next();
+    stop.abort(new Error('parsing was stopped'));
+    await expect(cFirst).rejects.toThrow('parsing was stopped');
+
+    expect(await collect(a)).toEqual(expected.slice(1));
+    expect((await bFirst).value).toEqual(expected[0]);
+    expect(loaded).toEqual(['a.xlsx', 'b.xls']);
+    await b.return(undefined); // a consumer that stops early frees the slot too
+    expect(await collect(parseDocument(source(xlsx, 'd.xlsx'), 'xlsx', OPTS))).toEqual(expected);
+  });
+
   it('gives CSV rows typed cells', async () => {
     const sections = await collect(parseDocument(memorySource('item,qty,price\nPen,3,1.25\nInk,,007\n', 'a.csv'), 'csv', OPTS));
     expect(sections).toEqual([
