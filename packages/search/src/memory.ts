@@ -29,7 +29,8 @@ const BM25_B = 0.75;
 function grow<T extends Int32Array | Uint16Array | Float32Array | Uint8Array | Float64Array>(a: T, need: number): T {
   if (need <= a.length) return a;
   let n = Math.max(16, a.length);
-  while (n < need) n *= 2;
+  // doubling while small; then by a quarter, so a large partition's vectors carry at most 25 % slack
+  while (n < need) n = n < 1 << 20 ? n * 2 : Math.ceil(n * 1.25);
   const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
   return b;
@@ -46,6 +47,17 @@ interface Posting {
 
 /** Impacts are recomputed when the mean row length has moved this much (relative) since they were computed. */
 const IMPACT_DRIFT = 0.02;
+
+/**
+ * A term's postings. Most terms of real data occur in one or a few rows (ids, numbers, names: in a
+ * spreadsheet nearly every value), so small lists are packed numbers, slot·2^16 + tf: one number for a single
+ * row, a short array up to SMALL_POSTINGS, typed arrays with stored impacts beyond. Typed arrays for every term
+ * cost ~470 bytes per term (measured 14 KB of heap per spreadsheet chunk); packed numbers cost tens.
+ */
+type Postings = number | number[] | Posting;
+const SMALL_POSTINGS = 8;
+const TF_SPAN = 65536;
+const pack = (slot: number, tf: number) => slot * TF_SPAN + tf;
 
 /**
  * One dataset's rows. Rows live in append-only "slots": an upsert of an existing id kills the old slot and
@@ -75,8 +87,8 @@ class Partition {
   hiddenCount = 0;
   readonly docIndex = new Map<string, number>();
   readonly docSlots = new Map<number, number[]>();
-  /** postings by term id (a holey array: a term id is a dense global index) */
-  readonly postings: (Posting | undefined)[] = [];
+  /** postings by term id (term ids are global: an array here would be as long as the largest id of any dataset) */
+  readonly postings = new Map<number, Postings>();
   /** each slot's token sequence as term ids: term similarity needs the order (adjacent pairs), compaction the bag */
   seqOf: (Uint32Array | null)[] = [];
   graph: USearch.Index | null = null;
@@ -174,13 +186,25 @@ class Partition {
       const t = uniq[k]!;
       const f = Math.min(tf[t]!, 65535);
       tf[t] = 0;
-      let p = this.postings[t];
-      if (!p) {
-        p = { slots: new Int32Array(4), tfs: new Uint16Array(4), imps: new Float32Array(4), n: 0 };
-        // keep the array dense (a far index would turn it into a slow dictionary)
-        while (this.postings.length < t) this.postings.push(undefined);
-        this.postings[t] = p;
-      } else if (p.n === p.slots.length) {
+      const e = this.postings.get(t);
+      if (e === undefined) {
+        this.postings.set(t, pack(slot, f));
+        continue;
+      }
+      if (typeof e === 'number') {
+        this.postings.set(t, [e, pack(slot, f)]);
+        continue;
+      }
+      let p: Posting;
+      if (Array.isArray(e)) {
+        if (e.length < SMALL_POSTINGS) {
+          e.push(pack(slot, f));
+          continue;
+        }
+        p = this.unpackPostings(e);
+        this.postings.set(t, p);
+      } else p = e;
+      if (p.n === p.slots.length) {
         const slots = new Int32Array(p.n * 2);
         slots.set(p.slots);
         p.slots = slots;
@@ -267,6 +291,25 @@ class Partition {
     return s;
   }
 
+  /** A short packed list as typed arrays with impacts, room to grow. */
+  private unpackPostings(list: number[]): Posting {
+    const cap = list.length * 2;
+    const p: Posting = { slots: new Int32Array(cap), tfs: new Uint16Array(cap), imps: new Float32Array(cap), n: list.length };
+    list.forEach((v, i) => {
+      const slot = Math.floor(v / TF_SPAN);
+      const tf = v - slot * TF_SPAN;
+      p.slots[i] = slot;
+      p.tfs[i] = tf;
+      p.imps[i] = this.impact(slot, tf);
+    });
+    return p;
+  }
+
+  /** The BM25 term-frequency part of a posting, at impactAvg (as stored in typed postings). */
+  private impact(slot: number, tf: number): number {
+    return (tf * (BM25_K1 + 1)) / (tf + BM25_K1 * (1 - BM25_B + (BM25_B * this.lengths[slot]!) / this.impactAvg));
+  }
+
   /** BM25 over the token bag; returns the best `limit` slots with their scores. */
   textLeg(termIds: number[], docs: Set<number> | null, limit: number): Array<[slot: number, score: number]> {
     if (!termIds.length || limit <= 0 || this.liveCount === 0) return [];
@@ -279,8 +322,20 @@ class Partition {
     if (Math.abs(avg - this.impactAvg) > IMPACT_DRIFT * this.impactAvg) this.recomputeImpacts(avg);
     const n = this.liveCount;
     for (const t of termIds) {
-      const p = this.postings[t];
-      if (!p) continue;
+      const p = this.postings.get(t);
+      if (p === undefined) continue;
+      if (typeof p === 'number' || Array.isArray(p)) {
+        const list = typeof p === 'number' ? [p] : p;
+        const df = Math.min(list.length, n);
+        const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+        for (const v of list) {
+          const s = Math.floor(v / TF_SPAN);
+          const prev = scores[s]!;
+          if (prev === 0) touched[nt++] = s;
+          scores[s] = prev + idf * this.impact(s, v - s * TF_SPAN);
+        }
+        continue;
+      }
       const df = Math.min(p.n, n);
       const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
       const slots = p.slots;
@@ -310,8 +365,8 @@ class Partition {
     this.impactAvg = Math.max(1, avg);
     const a = BM25_K1 * (1 - BM25_B);
     const b = (BM25_K1 * BM25_B) / this.impactAvg;
-    for (const p of this.postings) {
-      if (!p) continue;
+    for (const p of this.postings.values()) {
+      if (typeof p === 'number' || Array.isArray(p)) continue; // computed when read
       for (let i = 0; i < p.n; i++) {
         const tf = p.tfs[i]!;
         p.imps[i] = (tf * (BM25_K1 + 1)) / (tf + a + b * this.lengths[p.slots[i]!]!);
