@@ -321,6 +321,14 @@ class Partition {
     const avg = this.lengthSum / Math.max(1, this.liveCount);
     if (Math.abs(avg - this.impactAvg) > IMPACT_DRIFT * this.impactAvg) this.recomputeImpacts(avg);
     const n = this.liveCount;
+    // Common query terms touch most rows: then accumulate densely and scan every slot, instead of
+    // remembering which slots were touched (a branch and a scattered write per posting).
+    let postingsTotal = 0;
+    for (const t of termIds) {
+      const p = this.postings.get(t);
+      postingsTotal += p === undefined ? 0 : typeof p === 'number' ? 1 : Array.isArray(p) ? p.length : p.n;
+    }
+    if (postingsTotal > this.slotCount / 2) return this.denseTextLeg(termIds, docs, limit);
     for (const t of termIds) {
       const p = this.postings.get(t);
       if (p === undefined) continue;
@@ -352,6 +360,42 @@ class Partition {
       const s = touched[i]!;
       if (this.searchable(s, docs)) heap.push(s, scores[s]!);
       scores[s] = 0;
+    }
+    return heap.sorted();
+  }
+
+  /** textLeg for query terms whose postings cover most rows (see there); same scores, same order. */
+  private denseTextLeg(termIds: number[], docs: Set<number> | null, limit: number): Array<[slot: number, score: number]> {
+    const scores = this.scores;
+    const n = this.liveCount;
+    for (const t of termIds) {
+      const p = this.postings.get(t);
+      if (p === undefined) continue;
+      if (typeof p === 'number' || Array.isArray(p)) {
+        const list = typeof p === 'number' ? [p] : p;
+        const idf = Math.log(1 + (n - Math.min(list.length, n) + 0.5) / (Math.min(list.length, n) + 0.5));
+        for (const v of list) {
+          const s = Math.floor(v / TF_SPAN);
+          scores[s] = scores[s]! + idf * this.impact(s, v - s * TF_SPAN);
+        }
+        continue;
+      }
+      const df = Math.min(p.n, n);
+      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+      const slots = p.slots;
+      const imps = p.imps;
+      for (let i = 0, end = p.n; i < end; i++) {
+        const s = slots[i]!;
+        scores[s] = scores[s]! + idf * imps[i]!;
+      }
+    }
+    const heap = new TopK(limit);
+    for (let s = 0, end = this.slotCount; s < end; s++) {
+      const sc = scores[s]!;
+      if (sc === 0) continue;
+      scores[s] = 0;
+      if (heap.size === limit && sc < heap.min) continue;
+      if (this.searchable(s, docs)) heap.push(s, sc);
     }
     return heap.sorted();
   }
@@ -434,6 +478,19 @@ class TopK {
   get size(): number {
     return this.keys.length;
   }
+  /** the lowest score held (meaningful once full) */
+  get min(): number {
+    return this.vals[0] ?? -Infinity;
+  }
+  /**
+   * a ranks below b: a lower score, or the same score and a higher key. Ties thus go to the lower slot,
+   * whatever order candidates arrive in (the dense and the sparse BM25 paths agree).
+   */
+  private below(a: number, b: number): boolean {
+    const va = this.vals[a]!;
+    const vb = this.vals[b]!;
+    return va < vb || (va === vb && this.keys[a]! > this.keys[b]!);
+  }
   push(key: number, val: number): void {
     if (this.k <= 0) return;
     const { keys, vals } = this;
@@ -443,13 +500,13 @@ class TopK {
       let i = keys.length - 1;
       while (i > 0) {
         const p = (i - 1) >> 1;
-        if (vals[p]! <= vals[i]!) break;
+        if (!this.below(i, p)) break;
         this.swap(i, p);
         i = p;
       }
       return;
     }
-    if (val <= vals[0]!) return;
+    if (val < vals[0]! || (val === vals[0]! && key > keys[0]!)) return;
     keys[0] = key;
     vals[0] = val;
     let i = 0;
@@ -457,8 +514,8 @@ class TopK {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < keys.length && vals[l]! < vals[m]!) m = l;
-      if (r < keys.length && vals[r]! < vals[m]!) m = r;
+      if (l < keys.length && this.below(l, m)) m = l;
+      if (r < keys.length && this.below(r, m)) m = r;
       if (m === i) break;
       this.swap(i, m);
       i = m;
@@ -473,7 +530,7 @@ class TopK {
     this.vals[b] = v;
   }
   sorted(): Array<[number, number]> {
-    return this.keys.map((k, i) => [k, this.vals[i]!] as [number, number]).sort((a, b) => b[1] - a[1]);
+    return this.keys.map((k, i) => [k, this.vals[i]!] as [number, number]).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   }
 }
 

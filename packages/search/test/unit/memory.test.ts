@@ -106,3 +106,38 @@ describe('MemorySearchIndex BM25 over every postings form', () => {
     }
   });
 });
+
+describe('MemorySearchIndex BM25 top-k', () => {
+  // terms in most rows take the dense path, rare ones the sparse path; both must pick the same rows, and
+  // equal scores go to the row indexed first whatever order the postings are walked in
+  test('common and rare query terms give the exact top-k, ties to the earlier row', async () => {
+    const idx = new MemorySearchIndex();
+    const words = ['red', 'green', 'blue'];
+    const rows: IndexedChunk[] = Array.from({ length: 400 }, (_, i) => {
+      // many identical bags, so many exactly equal scores
+      const toks = [words[i % 3]!, words[(i >> 2) % 3]!, 'pad', 'pad'];
+      if (i % 50 === 7) toks.push('rare');
+      return { id: `r${String(i).padStart(3, '0')}`, tenantId: 't', datasetId: 'd', documentId: 'doc', tokens: toks.join(' '), vector: new Float32Array([1, 0]), available: true };
+    });
+    await idx.upsert(rows);
+    const bags = rows.map((x) => x.tokens.split(' '));
+    const avg = bags.reduce((s, b) => s + b.length, 0) / bags.length;
+    const score = (terms: string[], i: number) =>
+      terms.reduce((sum, term) => {
+        const df = bags.filter((b) => b.includes(term)).length;
+        const tf = bags[i]!.filter((t) => t === term).length;
+        if (!tf) return sum;
+        return sum + (Math.log(1 + (bags.length - df + 0.5) / (df + 0.5)) * tf * 2.2) / (tf + 1.2 * (0.25 + (0.75 * bags[i]!.length) / avg));
+      }, 0);
+    for (const terms of [['red', 'green'], ['blue'], ['rare'], ['rare', 'red']]) {
+      const expected = rows
+        .map((x, i) => ({ id: x.id, s: score(terms, i), i }))
+        .filter((x) => x.s > 0)
+        .sort((a, b) => b.s - a.s || a.i - b.i)
+        .slice(0, 10)
+        .map((x) => x.id);
+      const hits = await idx.search({ filter: { tenantId: 't', datasetIds: ['d'] }, queryTokens: terms, queryVector: null, textLimit: 10, vectorLimit: 0 });
+      expect(hits.map((h) => h.id)).toEqual(expected);
+    }
+  });
+});
