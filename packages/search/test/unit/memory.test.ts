@@ -141,3 +141,27 @@ describe('MemorySearchIndex BM25 top-k', () => {
     }
   });
 });
+
+describe('MemorySearchIndex graph inserts are batched per upsert', () => {
+  test('a row replaced or deleted within and across batches leaves exactly its live version in the graph', async () => {
+    const idx = new MemorySearchIndex({ exactBelow: 1 });
+    const v = (i: number) => {
+      const x = new Float32Array(8);
+      x[i % 8] = 1;
+      x[(i + 3) % 8] = 0.5;
+      return x;
+    };
+    const row = (id: string, i: number): IndexedChunk => ({ id, tenantId: 't', datasetId: 'd', documentId: 'doc', tokens: id, vector: v(i), available: true });
+    await idx.upsert([row('seed', 7)]); // builds the graph
+    // the same id twice in one batch: the second version wins, the first never reaches the graph
+    await idx.upsert([row('a', 0), row('b', 1), row('a', 2)]);
+    const near = async (i: number) =>
+      (await idx.search({ filter: { tenantId: 't', datasetIds: ['d'] }, queryTokens: [], queryVector: v(i), textLimit: 0, vectorLimit: 10 })).map((c) => c.id);
+    expect((await near(2))[0]).toBe('a');
+    expect((await near(0)).filter((id) => id === 'a')).toHaveLength(1);
+    expect(await idx.count({ tenantId: 't', datasetIds: ['d'] })).toBe(3);
+    await idx.deleteByIds('t', ['b']);
+    expect(await near(1)).not.toContain('b');
+    expect((await near(1)).sort()).toEqual(['a', 'seed']);
+  });
+});
