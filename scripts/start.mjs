@@ -42,12 +42,21 @@ if (!Number.isInteger(ingestReplicas) || ingestReplicas < 1) {
   say(`INGEST_REPLICAS must be a positive integer, got ${env.INGEST_REPLICAS}`);
   process.exit(1);
 }
+// The ingest-worker's live data is small (documents stream, pdf.js pages are released as it goes), but with
+// Node's default heap limit garbage from parsing and OCR piles up to ~1 GB before V8 collects it; a limit makes
+// it collect sooner at no measurable cost (peak 782–993 → 666 MB on the bench). INGEST_MAX_OLD_SPACE_MB overrides.
+const ingestHeapMb = Number(env.INGEST_MAX_OLD_SPACE_MB || 768);
+if (!Number.isInteger(ingestHeapMb) || ingestHeapMb < 128) {
+  say(`INGEST_MAX_OLD_SPACE_MB must be an integer of at least 128, got ${env.INGEST_MAX_OLD_SPACE_MB}`);
+  process.exit(1);
+}
 const apps = [
   { name: 'retrieval', main: 'apps/retrieval/dist/main.js' },
   { name: 'embedding', main: 'apps/embedding/dist/main.js' },
   ...Array.from({ length: ingestReplicas }, (_, i) => ({
     name: ingestReplicas > 1 ? `ingest-worker#${i + 1}` : 'ingest-worker',
     main: 'apps/ingest-worker/dist/main.js',
+    nodeArgs: [`--max-old-space-size=${ingestHeapMb}`],
   })),
   { name: 'api', main: 'apps/api/dist/main.js' },
 ];
@@ -55,7 +64,7 @@ const children = new Map();
 let stopping = false;
 
 function launch(app, attempt = 0) {
-  const child = spawn(process.execPath, [path.join(root, app.main)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...(app.nodeArgs ?? []), path.join(root, app.main)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.set(app.name, child);
   const started = Date.now();
   child.on('exit', (code, signal) => {

@@ -100,7 +100,9 @@ async function bootStack(extraEnv = {}) {
   for (const [app, i, n] of apps.flatMap((a) => Array.from({ length: replicas[a] ?? 1 }, (_, i) => [a, i, replicas[a] ?? 1]))) {
     // BENCH_CPU_PROFILE=<app> writes a V8 CPU profile of that app to .bench/profiles
     const prof = process.env.BENCH_CPU_PROFILE === app ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, '.bench/profiles')}`] : [];
-    const child = spawn(process.execPath, [...prof, path.join(root, `apps/${app}/dist/main.js`)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    // as `npm start` runs it (scripts/start.mjs): the ingest-worker with a heap limit
+    const heap = app === 'ingest-worker' ? [`--max-old-space-size=${Number(process.env.INGEST_MAX_OLD_SPACE_MB || 768)}`] : [];
+    const child = spawn(process.execPath, [...heap, ...prof, path.join(root, `apps/${app}/dist/main.js`)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push({ app, label: n > 1 ? `${app}#${i + 1}` : app, child });
   }
   const baseUrl = `http://127.0.0.1:${port}`;
