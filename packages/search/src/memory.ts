@@ -58,6 +58,7 @@ type Postings = number | number[] | Posting;
 const SMALL_POSTINGS = 8;
 const TF_SPAN = 65536;
 const pack = (slot: number, tf: number) => slot * TF_SPAN + tf;
+const postingCount = (p: Postings) => (typeof p === 'number' ? 1 : Array.isArray(p) ? p.length : p.n);
 
 /**
  * One dataset's rows. Rows live in append-only "slots": an upsert of an existing id kills the old slot and
@@ -334,89 +335,71 @@ class Partition {
     if (!termIds.length || limit <= 0 || this.liveCount === 0) return [];
     this.scores = grow(this.scores, this.slotCount);
     this.touched = grow(this.touched, this.slotCount);
-    const scores = this.scores;
-    const touched = this.touched;
-    let nt = 0;
     const avg = this.lengthSum / Math.max(1, this.liveCount);
     if (Math.abs(avg - this.impactAvg) > IMPACT_DRIFT * this.impactAvg) this.recomputeImpacts(avg);
-    const n = this.liveCount;
+    const lists = termIds.map((t) => this.postings.get(t)).filter((p): p is Postings => p !== undefined);
+    const scores = this.scores;
+    const heap = new TopK(limit);
     // Common query terms touch most rows: then accumulate densely and scan every slot, instead of
     // remembering which slots were touched (a branch and a scattered write per posting).
-    let postingsTotal = 0;
-    for (const t of termIds) {
-      const p = this.postings.get(t);
-      postingsTotal += p === undefined ? 0 : typeof p === 'number' ? 1 : Array.isArray(p) ? p.length : p.n;
-    }
-    if (postingsTotal > this.slotCount / 2) return this.denseTextLeg(termIds, docs, limit);
-    for (const t of termIds) {
-      const p = this.postings.get(t);
-      if (p === undefined) continue;
-      if (typeof p === 'number' || Array.isArray(p)) {
-        const list = typeof p === 'number' ? [p] : p;
-        const df = Math.min(list.length, n);
-        const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-        for (const v of list) {
-          const s = Math.floor(v / TF_SPAN);
-          const prev = scores[s]!;
-          if (prev === 0) touched[nt++] = s;
-          scores[s] = prev + idf * this.impact(s, v - s * TF_SPAN);
-        }
-        continue;
+    if (lists.reduce<number>((sum, p) => sum + postingCount(p), 0) > this.slotCount / 2) {
+      this.accumulate(lists, null);
+      for (let s = 0, end = this.slotCount; s < end; s++) {
+        const sc = scores[s]!;
+        if (sc === 0) continue;
+        scores[s] = 0;
+        if (heap.size === limit && sc < heap.min) continue;
+        if (this.searchable(s, docs)) heap.push(s, sc);
       }
-      const df = Math.min(p.n, n);
-      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-      const slots = p.slots;
-      const imps = p.imps;
-      for (let i = 0, end = p.n; i < end; i++) {
-        const s = slots[i]!;
-        const prev = scores[s]!;
-        if (prev === 0) touched[nt++] = s;
-        scores[s] = prev + idf * imps[i]!;
+    } else {
+      const touched = this.touched;
+      const nt = this.accumulate(lists, touched);
+      for (let i = 0; i < nt; i++) {
+        const s = touched[i]!;
+        if (this.searchable(s, docs)) heap.push(s, scores[s]!);
+        scores[s] = 0;
       }
-    }
-    const heap = new TopK(limit);
-    for (let i = 0; i < nt; i++) {
-      const s = touched[i]!;
-      if (this.searchable(s, docs)) heap.push(s, scores[s]!);
-      scores[s] = 0;
     }
     return heap.sorted();
   }
 
-  /** textLeg for query terms whose postings cover most rows (see there); same scores, same order. */
-  private denseTextLeg(termIds: number[], docs: Set<number> | null, limit: number): Array<[slot: number, score: number]> {
+  /**
+   * Adds each term's BM25 contribution into `scores`; with `touched`, also lists the slots it made non-zero
+   * and returns how many. The typed-array loop comes in two copies so the per-posting work has no extra branch.
+   */
+  private accumulate(lists: Postings[], touched: Int32Array | null): number {
     const scores = this.scores;
     const n = this.liveCount;
-    for (const t of termIds) {
-      const p = this.postings.get(t);
-      if (p === undefined) continue;
+    let nt = 0;
+    for (const p of lists) {
+      const df = Math.min(postingCount(p), n);
+      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
       if (typeof p === 'number' || Array.isArray(p)) {
-        const list = typeof p === 'number' ? [p] : p;
-        const idf = Math.log(1 + (n - Math.min(list.length, n) + 0.5) / (Math.min(list.length, n) + 0.5));
-        for (const v of list) {
+        for (const v of typeof p === 'number' ? [p] : p) {
           const s = Math.floor(v / TF_SPAN);
-          scores[s] = scores[s]! + idf * this.impact(s, v - s * TF_SPAN);
+          const prev = scores[s]!;
+          if (touched && prev === 0) touched[nt++] = s;
+          scores[s] = prev + idf * this.impact(s, v - s * TF_SPAN);
         }
         continue;
       }
-      const df = Math.min(p.n, n);
-      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
       const slots = p.slots;
       const imps = p.imps;
-      for (let i = 0, end = p.n; i < end; i++) {
-        const s = slots[i]!;
-        scores[s] = scores[s]! + idf * imps[i]!;
+      if (touched) {
+        for (let i = 0, end = p.n; i < end; i++) {
+          const s = slots[i]!;
+          const prev = scores[s]!;
+          if (prev === 0) touched[nt++] = s;
+          scores[s] = prev + idf * imps[i]!;
+        }
+      } else {
+        for (let i = 0, end = p.n; i < end; i++) {
+          const s = slots[i]!;
+          scores[s] = scores[s]! + idf * imps[i]!;
+        }
       }
     }
-    const heap = new TopK(limit);
-    for (let s = 0, end = this.slotCount; s < end; s++) {
-      const sc = scores[s]!;
-      if (sc === 0) continue;
-      scores[s] = 0;
-      if (heap.size === limit && sc < heap.min) continue;
-      if (this.searchable(s, docs)) heap.push(s, sc);
-    }
-    return heap.sorted();
+    return nt;
   }
 
   /**
