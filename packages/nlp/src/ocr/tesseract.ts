@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import Tesseract from 'tesseract.js';
 import type { OcrEngine, OcrResult } from '../types.js';
 import { ParseError } from '../types.js';
+import { waitInQueue } from '../wait-queue.js';
 
 /** Languages whose data ships with RagNest: English from npm, Simplified Chinese vendored in ocr-data/. */
 export type OcrLanguage = 'eng' | 'chi_sim';
@@ -131,19 +132,7 @@ export class TesseractOcr implements OcrEngine {
         this.creating--;
       }
     }
-    return new Promise<Slot>((resolve, reject) => {
-      const take = (slot: Slot) => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(slot);
-      };
-      const onAbort = () => {
-        const i = this.waiting.indexOf(take);
-        if (i >= 0) this.waiting.splice(i, 1);
-        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(take);
-    });
+    return waitInQueue(this.waiting, signal);
   }
 
   private release(slot: Slot): void {

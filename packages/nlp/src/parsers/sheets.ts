@@ -4,6 +4,7 @@ import { ParseError } from '../types.js';
 import { errorMessage, readWhole } from './common.js';
 import { isOle2, isZip, ooxmlInOle, oleContents } from './ole.js';
 import { OfficeZip } from './zip.js';
+import { waitInQueue } from '../wait-queue.js';
 
 type Cell = string | number | boolean | null;
 
@@ -25,24 +26,12 @@ const SHEET_DATA = /^xl\/(?:worksheets\/|sharedStrings\.(?:xml|bin)$)/;
  */
 class WorkbookSlot {
   private busy = false;
-  private readonly waiting: (() => void)[] = [];
+  private readonly waiting: ((value: void) => void)[] = [];
 
   async acquire(signal?: AbortSignal): Promise<() => void> {
     signal?.throwIfAborted();
     if (this.busy) {
-      await new Promise<void>((resolve, reject) => {
-        const take = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          const i = this.waiting.indexOf(take);
-          if (i >= 0) this.waiting.splice(i, 1);
-          reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.waiting.push(take);
-      });
+      await waitInQueue(this.waiting, signal);
     }
     // a waiter that was woken now owns the slot, which never became free in between
     this.busy = true;
