@@ -1,8 +1,8 @@
 // Chat overhead over the model: time to first answer byte and total time of streaming chat completions,
 // minus the same figures measured directly against the model (a local OpenAI-protocol server with a fixed
 // first-byte delay and pace), at the same concurrency. Used by run.mjs (`--chat N`).
-import { readdirSync, readFileSync } from 'node:fs';
 import { LocalOpenAIServer } from '../../packages/llm/dist/index.js';
+import { serverCpuDelta, serverCpuTicks } from './proc.mjs';
 
 const PIECES = 32;
 const FIRST_BYTE_MS = 50;
@@ -19,32 +19,6 @@ export async function startChatModel() {
   });
   const baseUrl = await server.start();
   return { server, baseUrl };
-}
-
-/**
- * CPU seconds of this process (the model server and the clients), and of each postgres backend by pid: those
- * serving `dbName` when given (the stack run.mjs booted), else every postgres process on the machine.
- */
-function localCpu(dbName) {
-  const self = process.cpuUsage();
-  const pg = new Map();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (!stat.includes('(postgres)')) continue;
-      if (dbName && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${dbName} `)) continue;
-      const st = stat.split(') ')[1].split(' ');
-      pg.set(pid, (Number(st[11]) + Number(st[12])) / 100);
-    } catch {}
-  }
-  return { self: (self.user + self.system) / 1e6, pg };
-}
-
-/** CPU seconds used between two localCpu() readings; postgres counts processes alive at the second one. */
-function localCpuDelta(a, b, dbName) {
-  let pg = 0;
-  for (const [pid, s] of b.pg) pg += s - (a.pg.get(pid) ?? 0);
-  return { 'bench (model + clients)': b.self - a.self, [dbName ? 'postgres (bench database)' : 'postgres (machine-wide)']: pg };
 }
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -114,11 +88,18 @@ export async function chatOverhead(o) {
   await pool(warm, Math.min(o.concurrency, warm), (i) => viaChat(o.requests + i)); // warm-up
   const model = await pool(o.requests, o.concurrency, direct);
   const cpu0 = o.cpu?.() ?? {};
-  const local0 = localCpu(o.dbName);
+  const server0 = serverCpuTicks(o.dbName);
+  const self0 = process.cpuUsage();
   const mono0 = process.hrtime.bigint() / 1000n;
   const chatRes = await pool(o.requests, o.concurrency, viaChat);
   const cpu1 = o.cpu?.() ?? {};
-  for (const [k, v] of Object.entries(localCpuDelta(local0, localCpu(o.dbName), o.dbName))) {
+  // this process is the model server and the clients; postgres: the backends of the bench's database when known
+  const self = process.cpuUsage(self0);
+  const local = {
+    'bench (model + clients)': (self.user + self.system) / 1e6,
+    [o.dbName ? 'postgres (bench database)' : 'postgres (machine-wide)']: serverCpuDelta(server0, serverCpuTicks(o.dbName)).postgres,
+  };
+  for (const [k, v] of Object.entries(local)) {
     cpu0[k] = 0;
     cpu1[k] = v;
   }

@@ -21,7 +21,7 @@
 // Without --base-url it boots its own stack (the four apps, embedded defaults) on a fresh database and
 // data directory, so RSS can be read from /proc. Not a test: it asserts nothing, it reports.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openAsBlob, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, openAsBlob, readFileSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import http from 'node:http';
@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { migrateDeploy } from '../../packages/db/scripts/migrate.mjs';
 import { html, markdown, pdf, queries, rng, text } from './corpus.mjs';
 import { chatOverhead, startChatModel } from './chat.mjs';
+import { serverCpuDelta, serverCpuTicks } from './proc.mjs';
 import { docxFile, pptxFile, scannedPagePng, scannedPdf, writeCsv, writeTextPdf, xlsxFile } from './files.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -124,30 +125,6 @@ function cpuSeconds() {
       out[app] = (out[app] ?? 0) + (Number(st[11]) + Number(st[12])) / 100;
     } catch {}
   }
-  return out;
-}
-
-/** CPU seconds of every process of the shared servers (Postgres backends, Redis) by pid, from /proc. */
-function serverCpuTicks() {
-  const out = new Map();
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = raw.slice(raw.indexOf('(') + 1, raw.lastIndexOf(')'));
-      const key = comm.startsWith('postgres') ? 'postgres' : comm.startsWith('redis-server') ? 'redis' : null;
-      if (!key) continue;
-      const st = raw.slice(raw.lastIndexOf(') ') + 2).split(' ');
-      out.set(pid, { key, secs: (Number(st[11]) + Number(st[12])) / 100 });
-    } catch {}
-  }
-  return out;
-}
-
-/** Server CPU seconds used between two serverCpuTicks() snapshots (processes that exited meanwhile are not counted). */
-function serverCpuDelta(before, after) {
-  const out = { postgres: 0, redis: 0 };
-  for (const [pid, a] of after) out[a.key] += a.secs - (before.get(pid)?.secs ?? 0);
   return out;
 }
 
