@@ -5,10 +5,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateDeploy } from '../packages/db/scripts/migrate.mjs';
+import { ingestNodeArgs, ingestReplicas } from './ingest-workers.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env };
@@ -17,6 +17,14 @@ env.DATABASE_URL ||= 'postgresql://postgres@127.0.0.1:5432/ragnest';
 env.PORT ||= '9380';
 const say = (msg) => process.stdout.write(`[ragnest] ${msg}\n`);
 
+// settings first: a mistake stops here, before anything is created
+let ingest;
+try {
+  ingest = { replicas: ingestReplicas(env), nodeArgs: ingestNodeArgs(env) };
+} catch (err) {
+  say(err.message);
+  process.exit(1);
+}
 mkdirSync(env.DATA_DIR, { recursive: true });
 say(`applying database migrations to ${env.DATABASE_URL.replace(/\/\/[^@]*@/, '//***@')}`);
 try {
@@ -35,28 +43,13 @@ if (!env.API_KEY) {
   }
 }
 
-// Parsing is CPU-bound and a Node process computes on one core: one ingest-worker per core (up to 4) keeps
-// the machine busy while documents parse. INGEST_REPLICAS overrides it.
-const ingestReplicas = Number(env.INGEST_REPLICAS || Math.min(4, availableParallelism()));
-if (!Number.isInteger(ingestReplicas) || ingestReplicas < 1) {
-  say(`INGEST_REPLICAS must be a positive integer, got ${env.INGEST_REPLICAS}`);
-  process.exit(1);
-}
-// The ingest-worker's live data is small (documents stream, pdf.js pages are released as it goes), but with
-// Node's default heap limit garbage from parsing and OCR piles up to ~1 GB before V8 collects it; a limit makes
-// it collect sooner at no measurable cost (peak 782–993 → 666 MB on the bench). INGEST_MAX_OLD_SPACE_MB overrides.
-const ingestHeapMb = Number(env.INGEST_MAX_OLD_SPACE_MB || 768);
-if (!Number.isInteger(ingestHeapMb) || ingestHeapMb < 128) {
-  say(`INGEST_MAX_OLD_SPACE_MB must be an integer of at least 128, got ${env.INGEST_MAX_OLD_SPACE_MB}`);
-  process.exit(1);
-}
 const apps = [
   { name: 'retrieval', main: 'apps/retrieval/dist/main.js' },
   { name: 'embedding', main: 'apps/embedding/dist/main.js' },
-  ...Array.from({ length: ingestReplicas }, (_, i) => ({
-    name: ingestReplicas > 1 ? `ingest-worker#${i + 1}` : 'ingest-worker',
+  ...Array.from({ length: ingest.replicas }, (_, i) => ({
+    name: ingest.replicas > 1 ? `ingest-worker#${i + 1}` : 'ingest-worker',
     main: 'apps/ingest-worker/dist/main.js',
-    nodeArgs: [`--max-old-space-size=${ingestHeapMb}`],
+    nodeArgs: ingest.nodeArgs,
   })),
   { name: 'api', main: 'apps/api/dist/main.js' },
 ];

@@ -25,13 +25,13 @@ import { existsSync, mkdirSync, openAsBlob, readFileSync, rmSync, statSync } fro
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import http from 'node:http';
-import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateDeploy } from '../../packages/db/scripts/migrate.mjs';
 import { html, markdown, pdf, queries, rng, text } from './corpus.mjs';
 import { chatOverhead, startChatModel } from './chat.mjs';
 import { serverCpuDelta, serverCpuTicks } from './proc.mjs';
+import { ingestNodeArgs, ingestReplicas } from '../ingest-workers.mjs';
 import { docxFile, pptxFile, scannedPagePng, scannedPdf, writeCsv, writeTextPdf, xlsxFile } from './files.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -59,7 +59,7 @@ const opts = {
   largePdfPages: Number(arg('large-pdf-pages', 0)),
   largeCsvMb: Number(arg('large-csv-mb', 0)),
   // as `npm start` runs it: one ingest-worker per core, at most 4
-  ingestReplicas: Number(arg('ingest-replicas', process.env.INGEST_REPLICAS || Math.min(4, availableParallelism()))),
+  ingestReplicas: ingestReplicas(process.env, arg('ingest-replicas')),
 };
 const log = (...a) => console.log('[bench]', ...a);
 
@@ -102,7 +102,7 @@ async function bootStack(extraEnv = {}) {
     // BENCH_CPU_PROFILE=<app> writes a V8 CPU profile of that app to .bench/profiles
     const prof = process.env.BENCH_CPU_PROFILE === app ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, '.bench/profiles')}`] : [];
     // as `npm start` runs it (scripts/start.mjs): the ingest-worker with a heap limit
-    const heap = app === 'ingest-worker' ? [`--max-old-space-size=${Number(process.env.INGEST_MAX_OLD_SPACE_MB || 768)}`] : [];
+    const heap = app === 'ingest-worker' ? ingestNodeArgs(process.env) : [];
     const child = spawn(process.execPath, [...heap, ...prof, path.join(root, `apps/${app}/dist/main.js`)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push({ app, label: n > 1 ? `${app}#${i + 1}` : app, child });
   }
