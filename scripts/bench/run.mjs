@@ -183,7 +183,10 @@ async function send(url, init) {
   try {
     return await fetch(url, init());
   } catch (err) {
-    if (!/other side closed/.test(err?.cause?.message ?? '')) throw err;
+    // a kept-alive connection the server closed as it was reused (its idle timeout raced the request):
+    // nothing was processed, so the request is sent again once on a new connection
+    const stale = /other side closed/.test(err?.cause?.message ?? '') || ['EPIPE', 'ECONNRESET'].includes(err?.cause?.code);
+    if (!stale) throw err;
     return fetch(url, init());
   }
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as USearch from 'usearch';
-import type { Candidate, IndexedChunk, SearchFilter, SearchIndex, SearchRequest } from './port.js';
+import { tokenList, type Candidate, type IndexedChunk, type SearchFilter, type SearchIndex, type SearchRequest, type TermIdSequence } from './port.js';
 import { assertDimension, clampLimit, unionCandidates } from './util.js';
 
 // usearch's ESM entry locates its prebuilt binary from the caller's stack, which fails under vm modules
@@ -459,13 +459,9 @@ class Partition {
     return all;
   }
 
-  /** The chunk's tokens in order (term similarity also scores adjacent pairs). */
-  tokensOf(slot: number, terms: Dictionary): string[] {
-    const seq = this.seqOf[slot];
-    if (!seq) return [];
-    const out = new Array<string>(seq.length);
-    for (let i = 0; i < seq.length; i++) out[i] = terms.term(seq[i]!);
-    return out;
+  /** The chunk's tokens in order as term ids (term similarity also scores adjacent pairs). */
+  tokensOf(slot: number, terms: Dictionary): TermIdSequence {
+    return { ids: this.seqOf[slot] ?? EMPTY_SEQ, dictionary: terms };
   }
 
   close(): void {
@@ -539,6 +535,8 @@ class TopK {
 }
 
 /** Interned terms shared by every partition (a term is stored once however many datasets use it). */
+const EMPTY_SEQ = new Uint32Array(0);
+
 class Dictionary {
   private readonly ids = new Map<string, number>();
   private readonly terms: string[] = [];
@@ -775,7 +773,7 @@ export class MemorySearchIndex implements SearchIndex {
           datasetId: p.datasetId,
           documentId: p.docIds[p.docOf[s]!]!,
           documentName: p.docNames[p.docOf[s]!]!,
-          tokens: p.tokensOf(s, this.terms).join(' '),
+          tokens: tokenList(p.tokensOf(s, this.terms)).join(' '),
           vector: p.vectors.subarray(s * p.dim, (s + 1) * p.dim),
           available: p.available[s] === 1,
         },

@@ -35,13 +35,29 @@ export interface SearchRequest {
   vectorLimit: number;
 }
 
+/** Tokens as ids of an engine's term dictionary (structurally @ragnest/nlp's TermIdSequence). */
+export interface TermIdSequence {
+  readonly ids: ArrayLike<number>;
+  readonly dictionary: { lookup(term: string): number | undefined; term(id: number): string };
+}
+
+/** A candidate's tokens in order, whatever form the engine returned them in. */
+export function tokenList(tokens: Candidate['tokens']): string[] {
+  if (typeof tokens === 'string') return tokens ? tokens.split(' ') : [];
+  if (Array.isArray(tokens)) return tokens;
+  return Array.from(tokens.ids, (id) => tokens.dictionary.term(id));
+}
+
 /** A candidate from either leg (or both). The two legs are independent: neither filters the other. */
 export interface Candidate {
   id: string;
   datasetId: string;
   documentId: string;
-  /** the chunk's analyzer tokens: space-separated, or in order as an array */
-  tokens: string | string[];
+  /**
+   * the chunk's analyzer tokens: space-separated, in order as an array, or in order as ids of the engine's
+   * term dictionary (the in-memory engine: no string is materialised; `tokenList` spells them out)
+   */
+  tokens: string | string[] | TermIdSequence;
   /** cosine similarity between the query vector and the chunk vector in [-1, 1]; 0 when no query vector */
   vectorSimilarity: number;
   /** raw BM25 score from the full-text leg, 0 when it came from the vector leg only */
