@@ -19,7 +19,14 @@ interface Compiled {
   tokenQ: Float64Array;
   pairQ: Map<number, number>;
   /** the same token → index map in a term dictionary's ids, for the last dictionary seen */
-  byId?: { dictionary: TermDictionary; index: Map<number, number> };
+  byId?: IdIndex;
+}
+
+/** The query's tokens as dictionary ids → index, with a 256-bit filter of (id mod 256) that rejects most chunk tokens. */
+interface IdIndex {
+  dictionary: TermDictionary;
+  index: Map<number, number>;
+  filter: Uint32Array;
 }
 
 /** A search engine's term dictionary: a term's id, undefined when no row holds it. */
@@ -103,51 +110,76 @@ export function termSimilarity(query: QueryTerms, chunkTokens: string | string[]
     typeof chunkTokens === 'string'
       ? hitsInString(query, c, chunkTokens)
       : Array.isArray(chunkTokens)
-        ? hitsInArray(c, c.index, chunkTokens)
-        : hitsInArray(c, idIndex(query, c, chunkTokens.dictionary), chunkTokens.ids);
+        ? hitsInArray(c, chunkTokens)
+        : hitsInIds(c, idIndex(query, c, chunkTokens.dictionary), chunkTokens.ids);
   return Math.min(1, hit / query.total);
 }
 
 /** The query's token → index map in the dictionary's ids (built once per query and dictionary). */
-function idIndex(query: QueryTerms, c: Compiled, dictionary: TermDictionary): Map<number, number> {
-  if (c.byId?.dictionary === dictionary) return c.byId.index;
+function idIndex(query: QueryTerms, c: Compiled, dictionary: TermDictionary): IdIndex {
+  if (c.byId?.dictionary === dictionary) return c.byId;
   const index = new Map<number, number>();
+  const filter = new Uint32Array(8);
   query.tokens.forEach((t, k) => {
     const id = dictionary.lookup(t);
-    if (id !== undefined) index.set(id, k);
+    if (id === undefined) return;
+    index.set(id, k);
+    filter[(id >>> 5) & 7]! |= 1 << (id & 31);
   });
-  c.byId = { dictionary, index };
-  return index;
+  c.byId = { dictionary, index, filter };
+  return c.byId;
+}
+
+// Over dictionary ids: a chunk token outside the filter is no query token, without a Map lookup.
+function hitsInIds(c: Compiled, q: IdIndex, ids: ArrayLike<number>): number {
+  const { index, filter } = q;
+  const hits = new Hits(c);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    const idx = (filter[(id >>> 5) & 7]! & (1 << (id & 31))) === 0 ? undefined : index.get(id);
+    if (idx === undefined) hits.prev = -1;
+    else hits.add(idx);
+  }
+  return hits.hit;
 }
 
 // One pass with a single Map lookup per chunk token; pairs are checked only where both sides are query tokens.
-function hitsInArray<T>(c: Compiled, index: Map<T, number>, toks: ArrayLike<T>): number {
-  const n = c.tokenQ.length;
-  const seen = new Uint8Array(n);
-  let seenPairs: Set<number> | undefined;
-  let hit = 0;
-  let prev = -1;
-  for (let i = 0; i < toks.length; i++) {
-    const idx = index.get(toks[i]!);
-    if (idx === undefined) {
-      prev = -1;
-      continue;
+function hitsInArray(c: Compiled, toks: string[]): number {
+  const hits = new Hits(c);
+  for (const t of toks) {
+    const idx = c.index.get(t);
+    if (idx === undefined) hits.prev = -1;
+    else hits.add(idx);
+  }
+  return hits.hit;
+}
+
+/** One chunk's Σ q over its query tokens (each once) and adjacent query-token pairs (each once), in token order. */
+class Hits {
+  hit = 0;
+  /** the previous token's query index, -1 after a token that is none */
+  prev = -1;
+  private readonly seen: Uint8Array;
+  private seenPairs: Set<number> | undefined;
+  constructor(private readonly c: Compiled) {
+    this.seen = new Uint8Array(c.tokenQ.length);
+  }
+  add(idx: number): void {
+    const c = this.c;
+    if (!this.seen[idx]) {
+      this.seen[idx] = 1;
+      this.hit += c.tokenQ[idx]!;
     }
-    if (!seen[idx]) {
-      seen[idx] = 1;
-      hit += c.tokenQ[idx]!;
-    }
-    if (prev >= 0) {
-      const key = prev * n + idx;
+    if (this.prev >= 0) {
+      const key = this.prev * c.tokenQ.length + idx;
       const q = c.pairQ.get(key);
-      if (q !== undefined && !(seenPairs ??= new Set()).has(key)) {
-        seenPairs.add(key);
-        hit += q;
+      if (q !== undefined && !(this.seenPairs ??= new Set()).has(key)) {
+        this.seenPairs.add(key);
+        this.hit += q;
       }
     }
-    prev = idx;
+    this.prev = idx;
   }
-  return hit;
 }
 
 // Splitting a stored token string would allocate every token; searching for the few query terms is cheaper.
