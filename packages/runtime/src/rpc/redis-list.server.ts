@@ -27,6 +27,8 @@ export class RedisListServer extends Server implements CustomTransportStrategy {
   private readonly connections: Redis[] = [];
   private publisher?: Redis & PushWithTtl;
   private readonly loops: Promise<void>[] = [];
+  /** pattern → handler: Nest's lookup JSON-parses the pattern and, for a plain string, pays for a thrown error */
+  private readonly handlers = new Map<string, NonNullable<ReturnType<Server['getHandlerByPattern']>>>();
 
   constructor(private readonly opts: RedisListServerOptions) {
     super();
@@ -72,7 +74,7 @@ export class RedisListServer extends Server implements CustomTransportStrategy {
     // the caller has given up: answering would only fill its reply list
     if (env.deadline && Date.now() > env.deadline) return;
     await withCorrelation(env.metadata?.correlationId, async () => {
-      const handler = this.getHandlerByPattern(env.pattern);
+      const handler = this.handlerFor(env.pattern);
       if (!handler) {
         await this.reply(env, { err: { message: `no handler for ${env.pattern}` }, isDisposed: true });
         return;
@@ -94,6 +96,16 @@ export class RedisListServer extends Server implements CustomTransportStrategy {
         });
       });
     });
+  }
+
+  private handlerFor(pattern: string) {
+    let handler = this.handlers.get(pattern);
+    if (!handler) {
+      handler = this.getHandlerByPattern(pattern) ?? undefined;
+      // only patterns that have a handler are kept, so what clients send cannot grow the map
+      if (handler) this.handlers.set(pattern, handler);
+    }
+    return handler;
   }
 
   private async reply(env: RpcEnvelope, p: WritePacket): Promise<void> {
