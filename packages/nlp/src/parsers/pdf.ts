@@ -112,7 +112,9 @@ export async function* parsePdf(source: ParseSource, opts: ParseOptions): AsyncG
     const total = doc.numPages;
     const from = Math.min(Math.max(0, Math.floor(opts.fromPage ?? 0)), total);
     const to = Math.min(Math.max(from, Math.floor(opts.toPage ?? total)), total);
-    const margins = await learnMargins(doc, total);
+    // the sampled pages' text is kept for when their turn comes (12 of a 50-page file's pages are sampled)
+    const sampled = new Map<number, RawItem[]>();
+    const margins = await learnMargins(doc, total, (n, items) => n > from && n <= to && sampled.set(n, items));
     const seenImages = new Set<string>();
     let produced = 0;
     for (let n = from + 1; n <= to; n++) {
@@ -124,7 +126,9 @@ export async function* parsePdf(source: ParseSource, opts: ParseOptions): AsyncG
         throw pdfError(e);
       }
       try {
-        for await (const s of pageSections(doc, page, n, pdfjs, margins, seenImages, opts)) {
+        const items = sampled.get(n);
+        sampled.delete(n);
+        for await (const s of pageSections(doc, page, n, pdfjs, margins, seenImages, opts, items)) {
           produced++;
           yield s;
         }
@@ -148,6 +152,7 @@ async function* pageSections(
   margins: Set<string>,
   seenImages: Set<string>,
   opts: ParseOptions,
+  textItems?: RawItem[],
 ): AsyncGenerator<Section> {
   const [vx0 = 0, vy0 = 0, vx1 = 0, vy1 = 0] = page.view;
   const width = vx1 - vx0;
@@ -155,8 +160,7 @@ async function* pageSections(
   let lines;
   let images: PageImage[];
   try {
-    const content = await page.getTextContent();
-    lines = toLines(content.items.filter((i) => 'str' in i) as RawItem[], vy1, vx0);
+    lines = toLines(textItems ?? (await pageTextItems(page)), vy1, vx0);
     images = await pageImages(page, pdfjs, await page.getOperatorList());
   } catch (e) {
     throw pdfError(e);
@@ -243,7 +247,13 @@ async function* scannedPage(
 }
 
 /** Running header/footer texts, from pages spread over the whole document (every page-range task agrees). */
-async function learnMargins(doc: PDFDocumentProxy, total: number): Promise<Set<string>> {
+async function pageTextItems(page: PDFPageProxy): Promise<RawItem[]> {
+  const content = await page.getTextContent();
+  return content.items.filter((i) => 'str' in i) as RawItem[];
+}
+
+/** `onText` receives each sampled page's text items. */
+async function learnMargins(doc: PDFDocumentProxy, total: number, onText: (n: number, items: RawItem[]) => unknown): Promise<Set<string>> {
   if (total < 2) return new Set();
   const picks = new Set<number>();
   const k = Math.min(MARGIN_SAMPLE_PAGES, total);
@@ -253,8 +263,9 @@ async function learnMargins(doc: PDFDocumentProxy, total: number): Promise<Set<s
     try {
       const page = await doc.getPage(n);
       const [vx0 = 0, vy0 = 0, , vy1 = 0] = page.view;
-      const content = await page.getTextContent();
-      pages.push({ lines: toLines(content.items.filter((i) => 'str' in i) as RawItem[], vy1, vx0), height: vy1 - vy0 });
+      const items = await pageTextItems(page);
+      onText(n, items);
+      pages.push({ lines: toLines(items, vy1, vx0), height: vy1 - vy0 });
       page.cleanup();
     } catch (e) {
       throw pdfError(e);
