@@ -38,6 +38,34 @@ describe('offline OCR and image files', () => {
     expect(b[0]!.text).toMatch(/^中文识别测试[:：]人工智能知识库$/);
   });
 
+  it('reads a page of English and Chinese lines in reading order, with boxes in the pixels of that page', async () => {
+    const en = ['Quarterly storage report', 'Revenue grew 12 percent'];
+    const zh = ['人工智能知识库', '中文识别测试'];
+    // Smaller than Tesseract likes (longest side < 1000 px), so it is scaled up for OCR and the boxes scaled back.
+    const page = await sharp({ create: { width: 700, height: 600, channels: 3, background: '#ffffff' } })
+      .composite([
+        { input: await textImage(en.join('\n')), left: 20, top: 30 },
+        { input: await textImage(zh.join('\n'), 'WenQuanYi Micro Hei 48', CJK_FONT), left: 20, top: 360 },
+      ])
+      .png()
+      .toBuffer();
+    const r = await ocr.recognize(page);
+    expect(r.text.split('\n')).toEqual([...en, ...zh]);
+    // (How Tesseract groups these lines into paragraphs is its own business; every line is in one, in order.)
+    const paragraphs = r.paragraphs!;
+    expect(paragraphs.flatMap((p) => p.text.split('\n'))).toEqual([...en, ...zh]);
+    // The text spans x 50–~600, y 60–~500 of the page (scaled by 1000/700 for OCR, that would be 70–860 and 85–710).
+    expect(paragraphs[0]!.y0).toBeGreaterThan(50);
+    expect(paragraphs[0]!.y0).toBeLessThan(80);
+    expect(paragraphs.at(-1)!.y1).toBeGreaterThan(450);
+    expect(paragraphs.at(-1)!.y1).toBeLessThan(530);
+    for (const p of paragraphs) {
+      expect(p.x0).toBeGreaterThan(45);
+      expect(p.x0).toBeLessThan(65);
+      expect(p.x1).toBeLessThan(640);
+    }
+  });
+
   it('converts BMP and TIFF to PNG and keeps JPEG as it is', async () => {
     const base = sharp({ create: { width: 40, height: 30, channels: 3, background: '#808080' } });
     const tiff = await base.clone().tiff().toBuffer();
