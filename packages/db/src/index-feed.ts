@@ -26,26 +26,6 @@ export async function stampIndexed(tx: Tx, ids: readonly string[], indexed: bool
 }
 
 /**
- * Stores a batch's vectors (null: keep the stored one) and stamps those chunks indexed on the feed, in one
- * statement: one new row version per chunk instead of two. For indexes that follow the feed, where storing
- * the vector is all that indexing needs. Call last in a transaction that holds the document's lock.
- */
-export async function stampIndexedWithVectors(
-  tx: Tx,
-  documentId: string,
-  model: string,
-  rows: readonly { id: string; vectorBase64: string | null }[],
-): Promise<number> {
-  if (!rows.length) return 0;
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${FEED_LOCK})`;
-  return tx.$executeRaw`
-    UPDATE chunk c SET vector = COALESCE(decode(u.v, 'base64'), c.vector), embedding_model = ${model},
-           indexed = true, index_seq = nextval('index_change_seq'), updated_at = now()
-    FROM unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.vectorBase64)}::text[]) AS u(id, v)
-    WHERE c.id = u.id AND c.document_id = ${documentId}`;
-}
-
-/**
  * Gives a document's indexed chunks new feed positions without changing them: what their index entries take
  * from the document (its name, whether it is enabled) has changed, and feed followers re-read them. Returns
  * their ids. Call last in the transaction that changed the document.

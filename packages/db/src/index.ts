@@ -3,10 +3,9 @@ export type { Tenant, User, UserSession, ApiToken, TenantLlm, Dataset, Document,
 export { createPrisma, pingPostgres, type Db } from './client.js';
 export { HotReads, statement, type Statement } from './hot-reads.js';
 export { newId, isUuid1Hex, chunkIdFor, imageIdFor, parseImageId, newApiKey, newBetaToken } from './ids.js';
-export { reportProgress, tryFinishDocument, failDocument, documentLockKey, lockDocument, IndexProgress } from './lifecycle.js';
+export { reportProgress, tryFinishDocument, failDocument, documentLockKey } from './lifecycle.js';
 export {
   stampIndexed,
-  stampIndexedWithVectors,
   restampDocument,
   recordIndexRemoval,
   feedHead,

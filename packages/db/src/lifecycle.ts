@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient } from './generated/prisma/client.js';
+import type { PrismaClient } from './generated/prisma/client.js';
 
 /** Longest progress_msg kept (older lines are dropped), like RAGFlow's 3000-line trim. */
 const MAX_PROGRESS_MSG = 20_000;
@@ -72,40 +72,4 @@ export async function failDocument(db: PrismaClient, documentId: string, generat
 /** Serialises index writes and index deletes of one document across processes (held for one transaction). */
 export function documentLockKey(documentId: string): string {
   return `ragnest:doc:${documentId}`;
-}
-
-/** Takes the document's lock (documentLockKey) for the rest of the transaction. */
-export async function lockDocument(tx: Prisma.TransactionClient, documentId: string): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${documentLockKey(documentId)}, 0))`;
-}
-
-/** Counting a document's indexed chunks after every batch is quadratic on big documents: at most once a second. */
-const PROGRESS_EVERY_MS = 1000;
-
-/**
- * What follows a batch of a RUNNING document's chunks becoming indexed: the document is finished when it was
- * the last, otherwise its progress is reported (at most once a second per document and process).
- */
-export class IndexProgress {
-  private readonly last = new Map<string, number>();
-
-  constructor(private readonly db: PrismaClient) {}
-
-  async afterIndexed(documentId: string, generation: number): Promise<void> {
-    if (await tryFinishDocument(this.db, documentId, generation)) {
-      this.last.delete(documentId);
-      return;
-    }
-    if (Date.now() - (this.last.get(documentId) ?? 0) < PROGRESS_EVERY_MS) return;
-    this.last.set(documentId, Date.now());
-    if (this.last.size > 10_000) this.last.clear();
-    const [row] = await this.db.$queryRaw<{ done: number; total: number; parsed: boolean }[]>`
-      SELECT count(*) FILTER (WHERE c.indexed)::int AS done, count(*)::int AS total,
-             NOT EXISTS (SELECT 1 FROM parse_task t WHERE t.document_id = ${documentId} AND t.generation = ${generation} AND t.state <> 'DONE') AS parsed
-      FROM chunk c WHERE c.document_id = ${documentId}`;
-    if (row && row.total > 0) {
-      const frac = row.done / row.total;
-      await reportProgress(this.db, documentId, generation, row.parsed ? 0.5 + 0.5 * frac : null, row.parsed ? `Indexed ${row.done}/${row.total} chunks.` : undefined);
-    }
-  }
 }

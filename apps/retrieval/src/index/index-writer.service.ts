@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, lockDocument, recordIndexRemoval, stampIndexed, type PrismaClient } from '@ragnest/db';
+import { Prisma, documentLockKey, recordIndexRemoval, stampIndexed, type PrismaClient } from '@ragnest/db';
 import { JobNames } from '@ragnest/contracts';
 import { EmbeddingRegistry, embedChunks, vectorToBytes } from '@ragnest/embedding';
 import type { SearchIndex } from '@ragnest/search';
@@ -8,6 +8,7 @@ import { SEARCH_INDEX } from '../search-index.provider.js';
 import { IndexDimensions } from './index-dimensions.service.js';
 import { titleTokens, toIndexedChunk, type ChunkIndexRow } from './indexed-chunk.js';
 
+type Tx = Prisma.TransactionClient;
 const TX = { timeout: 120_000, maxWait: 30_000 };
 
 /**
@@ -25,6 +26,10 @@ export class IndexWriter {
     private readonly dims: IndexDimensions,
     private readonly producer: QueueProducer,
   ) {}
+
+  private lock(tx: Tx, documentId: string) {
+    return tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${documentLockKey(documentId)}, 0))`;
+  }
 
   /** Embeds chunks that have no vector yet (manual add/edit), writes them to the index, marks them indexed. */
   async write(chunkIds: string[]): Promise<number> {
@@ -45,7 +50,7 @@ export class IndexWriter {
     if (!doc) return 0;
     const model = doc.dataset.embeddingModel;
     return this.db.$transaction(async (tx) => {
-      await lockDocument(tx, documentId);
+      await this.lock(tx, documentId);
       // first only which chunks exist and which lack a vector of the dataset's model: an index that follows
       // the feed needs nothing else, and the common case (embedding worker ran) embeds nothing here
       const state = await tx.$queryRaw<{ id: string; embedded: boolean }[]>`
@@ -95,7 +100,7 @@ export class IndexWriter {
     }
     for (const documentId of p.documentIds ?? []) {
       const survivors = await this.db.$transaction(async (tx) => {
-        await lockDocument(tx, documentId);
+        await this.lock(tx, documentId);
         if (!feed) await this.index.deleteByDocument(p.tenantId, documentId);
         const live = await tx.chunk.findMany({ where: { documentId, indexed: true }, select: { id: true } });
         await recordIndexRemoval(tx, { tenantId: p.tenantId, documentId });

@@ -1,8 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@ragnest/testkit';
-import {
-  createPrisma, failDocument, newId, reportProgress, tryFinishDocument, chunkIdFor, isUuid1Hex, stampIndexedWithVectors, lockDocument, IndexProgress, feedHead,
-  type PrismaClient,
-} from '../../src/index.js';
+import { createPrisma, failDocument, newId, reportProgress, tryFinishDocument, chunkIdFor, isUuid1Hex, type PrismaClient } from '../../src/index.js';
 
 let tdb: TestDatabase;
 let db: PrismaClient;
@@ -91,50 +88,4 @@ test('failing a document marks it FAIL with -1 and the reason, and fails its ope
   expect({ run: doc.run, progress: doc.progress }).toEqual({ run: 'FAIL', progress: -1 });
   expect(doc.progressMsg).toMatch(/\[ERROR\] Corrupt PDF: bad xref$/);
   expect((await db.parseTask.findUniqueOrThrow({ where: { id: taskId } })).state).toBe('FAIL');
-});
-
-test('vectors and the feed stamp in one statement: new vectors stored, null keeps the stored one, other documents untouched', async () => {
-  const a = await runningDocument();
-  const b = await runningDocument();
-  const one = await a.chunk('one', false);
-  const two = await a.chunk('two', false);
-  const other = await b.chunk('other', false);
-  await db.chunk.update({ where: { id: two.id }, data: { vector: new Uint8Array([9, 9, 9, 9]), embeddingModel: 'm@B' } });
-  const before = await feedHead(db);
-  const n = await db.$transaction(async (tx) => {
-    await lockDocument(tx, a.documentId);
-    return stampIndexedWithVectors(tx, a.documentId, 'm@B', [
-      { id: one.id, vectorBase64: Buffer.from([1, 2, 3, 4]).toString('base64') },
-      { id: two.id, vectorBase64: null },
-      { id: other.id, vectorBase64: Buffer.from([5, 5, 5, 5]).toString('base64') }, // another document's chunk
-    ]);
-  });
-  expect(n).toBe(2);
-  const rows = await db.chunk.findMany({ where: { id: { in: [one.id, two.id, other.id] } }, select: { id: true, vector: true, indexed: true, indexSeq: true, embeddingModel: true } });
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  expect([...byId.get(one.id)!.vector!]).toEqual([1, 2, 3, 4]);
-  expect([...byId.get(two.id)!.vector!]).toEqual([9, 9, 9, 9]);
-  for (const id of [one.id, two.id]) {
-    expect(byId.get(id)!.indexed).toBe(true);
-    expect(byId.get(id)!.indexSeq! > before).toBe(true);
-  }
-  expect(byId.get(other.id)).toMatchObject({ indexed: false, vector: null });
-  expect(await feedHead(db)).toBe(before + 2n);
-});
-
-test('IndexProgress finishes the document after its last batch, and reports progress before', async () => {
-  const { documentId, taskId, chunk } = await runningDocument();
-  await chunk('one', true);
-  await chunk('two', false);
-  await db.parseTask.update({ where: { id: taskId }, data: { state: 'DONE' } });
-  const progress = new IndexProgress(db);
-  await progress.afterIndexed(documentId, 1);
-  let doc = await db.document.findUniqueOrThrow({ where: { id: documentId } });
-  expect(doc.run).toBe('RUNNING');
-  expect(doc.progress).toBeCloseTo(0.75, 5);
-  expect(doc.progressMsg).toContain('Indexed 1/2 chunks.');
-  await db.chunk.updateMany({ where: { documentId }, data: { indexed: true } });
-  await progress.afterIndexed(documentId, 1);
-  doc = await db.document.findUniqueOrThrow({ where: { id: documentId } });
-  expect({ run: doc.run, progress: doc.progress }).toEqual({ run: 'DONE', progress: 1 });
 });
