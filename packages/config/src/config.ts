@@ -9,7 +9,11 @@ export interface AppConfig {
   dataDir: string;
   apiKey?: string;
   compat: 'classic' | 'current';
-  search: { engine: 'memory' | 'lance'; syncIntervalMs: number };
+  /**
+   * followsFeed: the index is the in-memory engine, which every retrieval replica fills from Postgres' index
+   * change feed; index writers then only stamp the feed.
+   */
+  search: { engine: 'memory' | 'lance'; syncIntervalMs: number; followsFeed: boolean };
   elasticsearch?: { node: string; username?: string; password?: string; apiKey?: string; indexPrefix: string };
   s3?: { endpoint: string; accessKey: string; secretKey: string; bucket: string; region?: string };
   embedding: {
@@ -125,7 +129,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     rpcTimeoutMs: e.RPC_TIMEOUT_MS,
     indexOptimizeIntervalMs: e.INDEX_OPTIMIZE_INTERVAL_MS,
-    search: { engine: e.SEARCH_ENGINE, syncIntervalMs: e.INDEX_SYNC_INTERVAL_MS },
+    search: { engine: e.SEARCH_ENGINE, syncIntervalMs: e.INDEX_SYNC_INTERVAL_MS, followsFeed: !e.ELASTICSEARCH_URL && e.SEARCH_ENGINE === 'memory' },
     metricsPort: e.METRICS_PORT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     log: { level: e.LOG_LEVEL, pretty: e.LOG_PRETTY },

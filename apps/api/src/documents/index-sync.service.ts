@@ -27,8 +27,7 @@ export class IndexSync {
    * (searches check it against Postgres meanwhile).
    */
   async afterDocumentChanged(documentId: string, generation: number, chunkIds: string[]): Promise<void> {
-    const followsFeed = !this.config.elasticsearch && this.config.search.engine === 'memory';
-    if (followsFeed || !chunkIds.length) return;
+    if (this.config.search.followsFeed || !chunkIds.length) return;
     try {
       for (let i = 0; i < chunkIds.length; i += 500) {
         await this.producer.enqueue(JobNames.indexChunks, { documentId, generation, chunkIds: chunkIds.slice(i, i + 500) });
