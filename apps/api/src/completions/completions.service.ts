@@ -151,7 +151,7 @@ export class CompletionsService {
       metadataCondition: body.metadata_condition,
       variables: body,
       signal,
-      prepared: { liveDatasetIds: turn.liveDatasetIds, tenantModels: turn.tenantModels },
+      prepared: { liveDatasetIds: turn.liveDatasetIds, scope: turn.scope, tenantModels: turn.tenantModels },
     });
     const base = { audio_binary: null, id: messageId, session_id: sessionKey, ...(current ? { chat_id: chatId } : {}) };
     const persist = (final: Extract<AnswerEvent, { type: 'final' }>) =>

@@ -62,7 +62,7 @@ export class OpenAIChatService {
       metadataCondition: extra.metadata_condition,
       variables: {},
       signal: conn.signal,
-      prepared: { liveDatasetIds: turn.liveDatasetIds, tenantModels: turn.tenantModels },
+      prepared: { liveDatasetIds: turn.liveDatasetIds, scope: turn.scope, tenantModels: turn.tenantModels },
     });
     const id = `chatcmpl-${chatId}`;
     const created = Math.floor(Date.now() / 1000);
