@@ -9,10 +9,10 @@ export interface Statement {
 export const statement = (name: string, text: string): Statement => ({ name, text });
 
 /**
- * Reads on the per-request hot path (a retrieval's scope check and hit hydration) through a small pg pool of
- * their own, as prepared statements. Prisma's raw-query layer costs more CPU than these indexed lookups do in
- * Postgres (measured: about a third of the API's CPU per retrieval), and unnamed statements are planned on
- * every call. Everything else keeps using Prisma.
+ * Statements on the per-request hot paths (a retrieval's scope check and hit hydration, a chat turn's load
+ * and its append) through a small pg pool of their own, as prepared statements. Prisma's raw-query layer
+ * costs more CPU than these indexed lookups do in Postgres (measured: about a third of the API's CPU per
+ * retrieval), and unnamed statements are planned on every call. Everything else keeps using Prisma.
  *
  * Values come back as pg parses them: text[] as string[], jsonb as objects, int8 as strings.
  */
@@ -28,6 +28,12 @@ export class HotReads {
   async rows<R extends pg.QueryResultRow>(s: Statement, values: unknown[]): Promise<R[]> {
     const res = await this.pool.query<R>({ name: s.name, text: s.text, values });
     return res.rows;
+  }
+
+  /** A write; resolves to the number of rows it touched. */
+  async run(s: Statement, values: unknown[]): Promise<number> {
+    const res = await this.pool.query({ name: s.name, text: s.text, values });
+    return res.rowCount ?? 0;
   }
 
   async close(): Promise<void> {

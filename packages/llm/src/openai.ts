@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { countTokens } from '@ragnest/nlp';
+import { httpFetch } from './http-fetch.js';
 import { LlmError, type ChatModel, type LlmDelta, type LlmMessage, type LlmParams, type LlmUsage } from './port.js';
 
 export interface OpenAICompatibleChatOptions {
@@ -15,7 +16,7 @@ export interface OpenAICompatibleChatOptions {
    * An idle upstream becomes an LlmError instead of a hung stream.
    */
   timeoutMs?: number;
-  /** fetch implementation (tests) */
+  /** fetch implementation (tests); default httpFetch (node:http with keep-alive) */
   fetch?: typeof fetch;
 }
 
@@ -78,7 +79,7 @@ export class OpenAICompatibleChatModel implements ChatModel {
       apiKey: opts.apiKey || 'none',
       maxRetries: 0,
       timeout: this.timeoutMs,
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      fetch: opts.fetch ?? httpFetch,
     });
   }
 
@@ -97,28 +98,34 @@ export class OpenAICompatibleChatModel implements ChatModel {
     const ctl = new AbortController();
     const onAbort = () => ctl.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
+    // The idle timer covers waiting for the model only: a consumer that holds a piece (a slow client applying
+    // backpressure) must not make a healthy upstream look stalled. One timer per call, re-armed only when it
+    // fires early, instead of a clear and a new timer per streamed piece.
+    let waitingSince = performance.now();
+    let waiting = true;
     let timedOut = false;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        timedOut = true;
-        ctl.abort(TIMEOUT);
-      }, this.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const check = () => {
+      const left = waiting ? waitingSince + this.timeoutMs - performance.now() : this.timeoutMs;
+      if (left > 0) {
+        timer = setTimeout(check, left);
+        return;
+      }
+      timedOut = true;
+      ctl.abort(TIMEOUT);
     };
     let text = '';
     let thinking = false;
     let usage: LlmUsage | undefined;
+    let completed = false;
     try {
-      arm();
+      timer = setTimeout(check, this.timeoutMs);
       const stream = await this.client.chat.completions.create(
         { ...(this.body(messages, params) as { model: string; messages: LlmMessage[] }), stream: true, stream_options: { include_usage: true } },
         { signal: ctl.signal },
       );
       for await (const chunk of stream) {
-        // the idle timer covers waiting for the model only: a consumer that holds a piece (a slow client
-        // applying backpressure) must not make a healthy upstream look stalled
-        clearTimeout(timer);
+        waiting = false;
         const delta = chunk.choices?.[0]?.delta as { content?: string | null; reasoning_content?: string | null } | undefined;
         usage = toUsage(chunk.usage) ?? usage;
         // reasoning models on DeepSeek's API / vLLM send thinking separately: pass it on inside <think> tags,
@@ -134,12 +141,14 @@ export class OpenAICompatibleChatModel implements ChatModel {
           yield { type: 'text', text: thinking ? `</think>${piece}` : piece };
           thinking = false;
         }
-        arm();
+        waitingSince = performance.now();
+        waiting = true;
       }
       if (thinking) yield { type: 'text', text: '</think>' };
       // the client's stream ends quietly when its request is aborted
       if (timedOut) throw new LlmError(`The model ${this.id} did not answer within ${this.timeoutMs} ms`, 504, true);
       if (signal.aborted) throw abortError(signal);
+      completed = true;
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
       throw describe(err, this.id, this.timeoutMs, timedOut);
@@ -147,7 +156,7 @@ export class OpenAICompatibleChatModel implements ChatModel {
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
       // a consumer that stops early (client gone) must not leave the upstream request open
-      if (!ctl.signal.aborted) ctl.abort();
+      if (!completed && !ctl.signal.aborted) ctl.abort();
     }
     yield { type: 'usage', usage: usage ?? estimateUsage(messages, text) };
   }

@@ -1,4 +1,4 @@
-import { Prisma, type PrismaClient } from '@ragnest/db';
+import type { PrismaClient } from '@ragnest/db';
 import { OpenAICompatibleChatModel } from './openai.js';
 import { LlmError, type ChatModel, type ChatModelResolver } from './port.js';
 
@@ -48,10 +48,10 @@ export interface TenantModels {
 /**
  * Two select-list columns, `"tenantLlmId"` and `"tenantProviders"`, that load a tenant's TenantModels inside
  * another query (a chat turn reads them with its chat and session in one round trip); read them with
- * tenantModelsOf. `tenantId` is an SQL expression (a bound value or a column).
+ * tenantModelsOf. `tenantId` is SQL text: a column (`c.tenant_id`) or a parameter (`$1`), never a value.
  */
-export function tenantModelsColumns(tenantId: Prisma.Sql): Prisma.Sql {
-  return Prisma.sql`(SELECT t.llm_id FROM tenant t WHERE t.id = ${tenantId}) AS "tenantLlmId",
+export function tenantModelsColumns(tenantId: string): string {
+  return `(SELECT t.llm_id FROM tenant t WHERE t.id = ${tenantId}) AS "tenantLlmId",
     (SELECT coalesce(jsonb_agg(jsonb_build_object('factory', l.llm_factory, 'apiKey', l.api_key, 'apiBase', l.api_base)), '[]'::jsonb)
        FROM tenant_llm l WHERE l.tenant_id = ${tenantId}) AS "tenantProviders"`;
 }
@@ -87,7 +87,7 @@ export class DbChatModelResolver implements ChatModelResolver {
 
   /** The tenant's configuration, one query. */
   async tenantModels(tenantId: string): Promise<TenantModels> {
-    const [row] = await this.db.$queryRaw<{ tenantLlmId: string | null; tenantProviders: unknown }[]>`SELECT ${tenantModelsColumns(Prisma.sql`${tenantId}`)}`;
+    const [row] = await this.db.$queryRawUnsafe<{ tenantLlmId: string | null; tenantProviders: unknown }[]>(`SELECT ${tenantModelsColumns('$1')}`, tenantId);
     return tenantModelsOf(row ?? { tenantLlmId: null, tenantProviders: [] });
   }
 

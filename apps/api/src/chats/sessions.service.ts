@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { dataError } from '@ragnest/contracts';
-import { newId, Prisma, type ChatSession, type PrismaClient } from '@ragnest/db';
-import { InjectDb } from '@ragnest/runtime';
+import { newId, statement, type ChatSession, type HotReads, type Prisma, type PrismaClient } from '@ragnest/db';
+import { InjectDb, InjectHotReads } from '@ragnest/runtime';
 import { rowTimes } from '../ragflow/format.js';
 import type { ListQuery } from './chats.service.js';
 
@@ -21,12 +21,21 @@ export interface StoredReference {
   doc_aggs: { doc_name: string; doc_id: string; count: number }[];
 }
 
+/** A turn's two messages and its reference, appended in one statement (every chat turn runs it). */
+const APPEND_TURN = statement(
+  'chat_session_append_turn',
+  'UPDATE chat_session SET messages = messages || $1::jsonb, reference = reference || $2::jsonb, updated_at = now() WHERE id = $3',
+);
+
 const EMPTY_REFERENCE: StoredReference = { total: 0, chunks: [], doc_aggs: [] };
 
 /** Sessions (RAGFlow conversations) of a chat assistant; messages and references live in JSONB columns. */
 @Injectable()
 export class SessionsService {
-  constructor(@InjectDb() private readonly db: PrismaClient) {}
+  constructor(
+    @InjectDb() private readonly db: PrismaClient,
+    @InjectHotReads() private readonly hot: HotReads,
+  ) {}
 
   /** Starts a session whose first message is the assistant's opener (with an empty reference entry). */
   create(chatId: string, name: string, userId: string, prologue: string): Promise<ChatSession> {
@@ -53,12 +62,7 @@ export class SessionsService {
 
   /** Appends one question/answer turn atomically (concurrent turns on one session never overwrite each other). */
   async appendTurn(sessionId: string, user: StoredMessage, assistant: StoredMessage, reference: StoredReference): Promise<void> {
-    await this.db.$executeRaw`
-      UPDATE chat_session
-      SET messages = messages || ${JSON.stringify([user, assistant])}::jsonb,
-          reference = reference || ${JSON.stringify([reference])}::jsonb,
-          updated_at = now()
-      WHERE id = ${sessionId}`;
+    await this.hot.run(APPEND_TURN, [JSON.stringify([user, assistant]), JSON.stringify([reference]), sessionId]);
   }
 
   async list(chatId: string, q: ListQuery & { userId?: string }): Promise<ChatSession[]> {

@@ -8,7 +8,7 @@ import { InjectDb } from '@ragnest/runtime';
 import { InjectChatModels } from '../chats/chat-models.provider.js';
 import { llmSettingOf, promptConfigOf } from '../chats/chat.model.js';
 import type { StoredReference } from '../chats/sessions.service.js';
-import { RetrievalService } from '../retrieval/retrieval.service.js';
+import { RetrievalService, type OwnedScope } from '../retrieval/retrieval.service.js';
 import { metadataWhere } from '../documents/documents.service.js';
 import { CitationStream, stripMarkers, type MarkerStyle } from './citations.js';
 import { ThinkSplitter, stripThink } from './think.js';
@@ -32,7 +32,7 @@ export interface AnswerInput {
   variables: Record<string, unknown>;
   signal: AbortSignal;
   /** the chat's live datasets and the tenant's models, when the caller loaded them with the chat (findForTurn) */
-  prepared?: { liveDatasetIds: string[]; tenantModels: TenantModels };
+  prepared?: { liveDatasetIds: string[]; scope: OwnedScope; tenantModels: TenantModels };
 }
 
 export type AnswerEvent =
@@ -142,6 +142,7 @@ export class AnswerService {
           vectorSimilarityWeight: chat.vectorSimilarityWeight,
           topK: chat.topK,
           highlight: false,
+          ...(p ? { owned: p.scope } : {}),
         });
       }
     }

@@ -80,6 +80,7 @@ export class CompletionsService {
     sse.open();
     const answer = new JsonText();
     const head = 'data:{"code":0,"message":"","data":{"answer":"';
+    let closing = '';
     try {
       for await (const ev of events) {
         if (ev.type === 'delta') {
@@ -89,7 +90,7 @@ export class CompletionsService {
           const json = answer.json;
           sse.offer(() => `${head}${json}","reference":{}}}\n\n`);
         } else {
-          await sse.write(`data:${JSON.stringify({ code: 0, message: '', data: { answer: answer.text, reference: ev.reference } })}\n\n`);
+          closing = `data:${JSON.stringify({ code: 0, message: '', data: { answer: answer.text, reference: ev.reference } })}\n\n`;
         }
       }
     } catch (err) {
@@ -98,10 +99,9 @@ export class CompletionsService {
         return;
       }
       const { message } = safeMessage(err);
-      await sse.write(`data:${JSON.stringify({ code: 500, message, data: { answer: `**ERROR**: ${message}`, reference: [] } })}\n\n`);
+      closing = `data:${JSON.stringify({ code: 500, message, data: { answer: `**ERROR**: ${message}`, reference: [] } })}\n\n`;
     }
-    await sse.write('data:{"code": 0, "message": "", "data": true}\n\n');
-    sse.end();
+    sse.end(`${closing}data:{"code": 0, "message": "", "data": true}\n\n`);
   }
 
   async complete(tenantId: string, chatId: string, body: Record<string, unknown>, req: Request, res: Response): Promise<unknown> {
@@ -151,7 +151,7 @@ export class CompletionsService {
       metadataCondition: body.metadata_condition,
       variables: body,
       signal,
-      prepared: { liveDatasetIds: turn.liveDatasetIds, tenantModels: turn.tenantModels },
+      prepared: { liveDatasetIds: turn.liveDatasetIds, scope: turn.scope, tenantModels: turn.tenantModels },
     });
     const base = { audio_binary: null, id: messageId, session_id: sessionKey, ...(current ? { chat_id: chatId } : {}) };
     const persist = (final: Extract<AnswerEvent, { type: 'final' }>) =>
@@ -172,6 +172,8 @@ export class CompletionsService {
     const tail = `",${JSON.stringify({ reference: {}, ...base }).slice(1)}}\n\n`;
     const answer = new JsonText();
     let thinking = false;
+    /** the last event(s): written with the end */
+    let closing = '';
     try {
       for await (const ev of events) {
         if (ev.type === 'delta') {
@@ -195,7 +197,7 @@ export class CompletionsService {
         // event, `data: true` and the end then leave in one write
         await persist(ev);
         const last = { reference: ev.reference, prompt: ev.prompt, created_at: ev.createdAt, ...base };
-        await sse.write(envelope(cumulative ? { answer: ev.answer, ...last } : { answer: '', ...last, final: true }));
+        closing = envelope(cumulative ? { answer: ev.answer, ...last } : { answer: '', ...last, final: true });
       }
     } catch (err) {
       if (sse.signal.aborted) {
@@ -203,10 +205,9 @@ export class CompletionsService {
         return undefined;
       }
       const { message } = safeMessage(err);
-      await sse.write(`data:${JSON.stringify({ code: 500, message, data: { answer: `**ERROR**: ${message}`, reference: [] } })}\n\n`);
+      closing = `data:${JSON.stringify({ code: 500, message, data: { answer: `**ERROR**: ${message}`, reference: [] } })}\n\n`;
     }
-    await sse.write(current ? 'data:{"code": 0, "message": "", "data": true}\n\n' : 'data:{"code": 0, "data": true}\n\n');
-    sse.end();
+    sse.end(closing + (current ? 'data:{"code": 0, "message": "", "data": true}\n\n' : 'data:{"code": 0, "data": true}\n\n'));
     return undefined;
   }
 
@@ -235,9 +236,7 @@ export class CompletionsService {
     if (!stream) return { code: 0, data };
     const sse = new SseResponse(req, res);
     sse.open();
-    await sse.write(`data:${JSON.stringify({ code: 0, message: '', data })}\n\n`);
-    await sse.write('data:{"code": 0, "message": "", "data": true}\n\n');
-    sse.end();
+    sse.end(`data:${JSON.stringify({ code: 0, message: '', data })}\n\ndata:{"code": 0, "message": "", "data": true}\n\n`);
     return undefined;
   }
 }

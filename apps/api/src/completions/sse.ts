@@ -122,11 +122,16 @@ export class SseResponse {
     return this.drainWait;
   }
 
-  end(): void {
+  /** Ends the response; `text` (the last events) leaves with any pending offered event and the end, in one write. */
+  end(text = ''): void {
     clearTimeout(this.offerTimer);
     this.offerTimer = undefined;
     this.ended = true;
-    if (!this.res.destroyed) this.res.end();
+    const pending = this.pending;
+    this.pending = null;
+    if (this.res.destroyed) return;
+    if (this.gone) this.res.end();
+    else this.res.end(pending ? pending() + text : text);
   }
 }
 

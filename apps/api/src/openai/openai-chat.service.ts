@@ -62,7 +62,7 @@ export class OpenAIChatService {
       metadataCondition: extra.metadata_condition,
       variables: {},
       signal: conn.signal,
-      prepared: { liveDatasetIds: turn.liveDatasetIds, tenantModels: turn.tenantModels },
+      prepared: { liveDatasetIds: turn.liveDatasetIds, scope: turn.scope, tenantModels: turn.tenantModels },
     });
     const id = `chatcmpl-${chatId}`;
     const created = Math.floor(Date.now() / 1000);
@@ -80,6 +80,7 @@ export class OpenAIChatService {
         usage,
         choices: [{ index: 0, finish_reason: finish, logprobs: null, delta: { content: null, role: 'assistant', function_call: null, tool_calls: null, reasoning_content: null, ...delta } }],
       })}\n\n`;
+    let closing = '';
     try {
       for await (const ev of events) {
         if (ev.type === 'delta') {
@@ -87,17 +88,17 @@ export class OpenAIChatService {
           continue;
         }
         const extraDelta = wantReference ? { reference: ev.reference.chunks, final_content: stripThink(ev.answer) } : {};
-        await conn.write(chunk(extraDelta, 'stop', usageOut(ev.usage)));
+        closing = chunk(extraDelta, 'stop', usageOut(ev.usage));
       }
     } catch (err) {
       if (conn.signal.aborted) {
         conn.end();
         return undefined;
       }
-      await conn.write(chunk({ content: `**ERROR**: ${safeMessage(err).message}` }, 'stop'));
+      closing = chunk({ content: `**ERROR**: ${safeMessage(err).message}` }, 'stop');
     }
-    await conn.write('data:[DONE]\n\n');
-    conn.end();
+    // the last chunk, [DONE] and the end: one write
+    conn.end(`${closing}data:[DONE]\n\n`);
     return undefined;
   }
 

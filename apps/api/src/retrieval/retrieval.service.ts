@@ -50,6 +50,14 @@ export interface RetrieveInput {
   vectorSimilarityWeight: number;
   topK: number;
   highlight: boolean;
+  /** the datasets' scope when the caller read it with datasets it knows the tenant owns: no ownership query */
+  owned?: OwnedScope;
+}
+
+/** What checkScope reads about datasets the tenant owns: their embedding models and the index feed position. */
+export interface OwnedScope {
+  embeddingModels: string[];
+  feedHead: string;
 }
 
 /** `POST /api/v1/retrieval` (§6.1): checks ownership here, ranks in the retrieval service, formats here. */
@@ -70,18 +78,25 @@ export class RetrievalService {
     const owned = new Set(datasets.map((d) => d.id));
     const notOwned = datasetIds.find((id) => !owned.has(id));
     if (notOwned) throw dataError(`You don't own the dataset ${notOwned}.`);
-    if (new Set(datasets.map((d) => d.embedding_model)).size > 1) throw dataError('Datasets use different embedding models."');
+    return this.checkedScope({ embeddingModels: datasets.map((d) => d.embedding_model), feedHead: String(datasets[0]!.head) }, datasetIds, documentIds);
+  }
+
+  /** checkScope's remainder for datasets already known to be the tenant's (read with them: OwnedScope). */
+  private async checkedScope(scope: OwnedScope, datasetIds: string[], documentIds: string[]): Promise<{ embeddingModel: string; feedHead: string }> {
+    if (new Set(scope.embeddingModels).size > 1) throw dataError('Datasets use different embedding models."');
     if (documentIds.length) {
       const docs = await this.hot.rows<{ id: string }>(SCOPE_DOCS, [documentIds, datasetIds]);
       const have = new Set(docs.map((d) => d.id));
       const stray = documentIds.find((id) => !have.has(id));
       if (stray) throw dataError(`The datasets don't own the document ${stray}`);
     }
-    return { embeddingModel: datasets[0]!.embedding_model, feedHead: String(datasets[0]!.head) };
+    return { embeddingModel: scope.embeddingModels[0]!, feedHead: scope.feedHead };
   }
 
   async retrieve(input: RetrieveInput) {
-    const scope = await this.checkScope(input.tenantId, input.datasetIds, input.documentIds);
+    const scope = input.owned
+      ? await this.checkedScope(input.owned, input.datasetIds, input.documentIds)
+      : await this.checkScope(input.tenantId, input.datasetIds, input.documentIds);
     const res = await this.gateway.search({
       ...scope,
       tenantId: input.tenantId,
