@@ -34,7 +34,7 @@ export async function reportProgress(
  * One atomic statement, so any number of workers may call it; counts come from the chunk rows themselves.
  * Returns true when this call made the transition.
  */
-export async function tryFinishDocument(db: PrismaClient, documentId: string, generation: number): Promise<boolean> {
+export async function tryFinishDocument(db: Pick<PrismaClient, '$executeRaw'>, documentId: string, generation: number): Promise<boolean> {
   const line = stamp('Indexing finished. Document is ready for retrieval.');
   const n = await db.$executeRaw`
     UPDATE document d SET

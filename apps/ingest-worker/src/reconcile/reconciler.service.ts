@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { tryFinishDocument, type PrismaClient } from '@ragnest/db';
+import { tryFinishDocument, type Prisma, type PrismaClient } from '@ragnest/db';
+
+type Tx = Prisma.TransactionClient;
 import { JobNames, Queues, jobIds } from '@ragnest/contracts';
 import { InjectConfig, InjectDb, QueueProducer } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
@@ -8,6 +10,8 @@ import { getLogger } from '@ragnest/logger';
 
 /** One replica at a time runs a pass (transaction-scoped advisory lock). */
 const LOCK_KEY = 724_311_001;
+/** the transaction holding the lock lasts as long as a pass (its queries run on other connections) */
+const PASS_TX = { maxWait: 30_000, timeout: 10 * 60_000 };
 /** Chunk work is only re-enqueued after it has been pending this long with its queue idle. */
 const STUCK_AFTER_MS = 30_000;
 const BATCH = 128;
@@ -49,22 +53,27 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (this.running) return { parse: 0, embed: 0, index: 0, finished: 0 };
     this.running = true;
     try {
-      const got = await this.db.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_lock(${LOCK_KEY}) AS ok`;
-      if (!got[0]?.ok) return { parse: 0, embed: 0, index: 0, finished: 0 };
-      try {
-        return await this.reconcile();
-      } finally {
-        await this.db.$queryRaw`SELECT pg_advisory_unlock(${LOCK_KEY})`;
-      }
+      // One replica at a time. The lock belongs to a transaction, which keeps its one connection, and the
+      // pass reads and writes through it: a session lock taken and released through the pool could be released
+      // on another connection (Postgres then warns "you don't own a lock") and stay held on the first, shutting
+      // the other replicas out for good.
+      return await this.db.$transaction(
+        async (tx) => {
+          const got = await tx.$queryRaw<{ ok: boolean }[]>`SELECT pg_try_advisory_xact_lock(${LOCK_KEY}) AS ok`;
+          if (!got[0]?.ok) return { parse: 0, embed: 0, index: 0, finished: 0 };
+          return this.reconcile(tx);
+        },
+        PASS_TX,
+      );
     } finally {
       this.running = false;
     }
   }
 
-  private async reconcile() {
+  private async reconcile(tx: Tx) {
     const result = { parse: 0, embed: 0, index: 0, finished: 0 };
     // 1. parse tasks Postgres says are pending, with no job in the queue
-    const tasks = await this.db.$queryRaw<{ id: string; document_id: string; generation: number }[]>`
+    const tasks = await tx.$queryRaw<{ id: string; document_id: string; generation: number }[]>`
       SELECT t.id, t.document_id, t.generation FROM parse_task t JOIN document d ON d.id = t.document_id
       WHERE t.state IN ('QUEUED', 'RUNNING') AND d.run = 'RUNNING' AND d.generation = t.generation`;
     for (const t of tasks) {
@@ -78,11 +87,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
     // 2. chunks without vectors / not indexed, when their queue has nothing left to do
     const cutoff = new Date(Date.now() - STUCK_AFTER_MS);
-    if (await this.idle(Queues.embed)) result.embed = await this.requeueChunks('embed', cutoff);
-    if (await this.idle(Queues.index)) result.index = await this.requeueChunks('index', cutoff);
+    if (await this.idle(Queues.embed)) result.embed = await this.requeueChunks(tx, 'embed', cutoff);
+    if (await this.idle(Queues.index)) result.index = await this.requeueChunks(tx, 'index', cutoff);
     // 3. documents whose last step finished but whose DONE transition was lost
-    const candidates = await this.db.document.findMany({ where: { run: 'RUNNING', updatedAt: { lt: cutoff } }, select: { id: true, generation: true } });
-    for (const d of candidates) if (await tryFinishDocument(this.db, d.id, d.generation)) result.finished++;
+    const candidates = await tx.document.findMany({ where: { run: 'RUNNING', updatedAt: { lt: cutoff } }, select: { id: true, generation: true } });
+    for (const d of candidates) if (await tryFinishDocument(tx, d.id, d.generation)) result.finished++;
     if (result.parse + result.embed + result.index + result.finished > 0) getLogger().info(result, 'reconciler re-created lost work');
     return result;
   }
@@ -92,8 +101,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     return Object.values(counts).every((n) => n === 0);
   }
 
-  private async requeueChunks(kind: 'embed' | 'index', cutoff: Date): Promise<number> {
-    const rows = await this.db.$queryRaw<{ id: string; document_id: string; generation: number }[]>`
+  private async requeueChunks(tx: Tx, kind: 'embed' | 'index', cutoff: Date): Promise<number> {
+    const rows = await tx.$queryRaw<{ id: string; document_id: string; generation: number }[]>`
       SELECT c.id, c.document_id, d.generation FROM chunk c JOIN document d ON d.id = c.document_id
       WHERE d.run IN ('RUNNING', 'DONE') AND c.updated_at < ${cutoff}
         AND ${kind === 'embed'}::boolean = (c.vector IS NULL) AND NOT c.indexed
