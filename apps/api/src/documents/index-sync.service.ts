@@ -29,9 +29,7 @@ export class IndexSync {
   async afterDocumentChanged(documentId: string, generation: number, chunkIds: string[]): Promise<void> {
     if (this.config.search.followsFeed || !chunkIds.length) return;
     try {
-      for (let i = 0; i < chunkIds.length; i += 500) {
-        await this.producer.enqueue(JobNames.indexChunks, { documentId, generation, chunkIds: chunkIds.slice(i, i + 500) });
-      }
+      await this.producer.enqueueIndexChunks(documentId, generation, chunkIds);
     } catch (err) {
       getLogger().warn({ documentId, err: String(err) }, 'could not enqueue re-indexing of a changed document');
     }

@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { tryFinishDocument, type Prisma, type PrismaClient } from '@ragnest/db';
-
-type Tx = Prisma.TransactionClient;
 import { JobNames, Queues, jobIds } from '@ragnest/contracts';
 import { InjectConfig, InjectDb, QueueProducer } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
 import { getLogger } from '@ragnest/logger';
 
+type Tx = Prisma.TransactionClient;
+
 /** One replica at a time runs a pass (transaction-scoped advisory lock). */
 const LOCK_KEY = 724_311_001;
-/** the transaction holding the lock lasts as long as a pass (its queries run on other connections) */
+/** the transaction holding the lock is the pass: its reads and writes run through it */
 const PASS_TX = { maxWait: 30_000, timeout: 10 * 60_000 };
 /** Chunk work is only re-enqueued after it has been pending this long with its queue idle. */
 const STUCK_AFTER_MS = 30_000;

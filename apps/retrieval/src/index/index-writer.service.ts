@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, documentLockKey, recordIndexRemoval, stampIndexed, type PrismaClient } from '@ragnest/db';
-import { JobNames } from '@ragnest/contracts';
 import { EmbeddingRegistry, embedChunks, vectorToBytes } from '@ragnest/embedding';
 import type { SearchIndex } from '@ragnest/search';
 import { InjectDb, QueueProducer } from '@ragnest/runtime';
@@ -128,8 +127,6 @@ export class IndexWriter {
     if (!ids.length) return;
     const doc = await this.db.document.findUnique({ where: { id: documentId }, select: { generation: true } });
     if (!doc) return;
-    for (let i = 0; i < ids.length; i += 500) {
-      await this.producer.enqueue(JobNames.indexChunks, { documentId, generation: doc.generation, chunkIds: ids.slice(i, i + 500) });
-    }
+    await this.producer.enqueueIndexChunks(documentId, doc.generation, ids);
   }
 }

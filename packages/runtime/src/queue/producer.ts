@@ -1,6 +1,9 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { currentCorrelationId } from '@ragnest/logger';
-import { jobQueue, jobSchemas, retryPolicies, type JobName, type JobPayload, type QueueName } from '@ragnest/contracts';
+import { JobNames, jobQueue, jobSchemas, retryPolicies, type JobName, type JobPayload, type QueueName } from '@ragnest/contracts';
+
+/** Most chunk ids one index job carries when a document's chunks are (re-)indexed in bulk. */
+const INDEX_JOB_CHUNKS = 500;
 
 export interface EnqueueOptions {
   /** deterministic id: the same work enqueued twice leaves one job */
@@ -61,6 +64,13 @@ export class QueueProducer {
         },
       })),
     );
+  }
+
+  /** Index jobs for chunks of one document generation, at most INDEX_JOB_CHUNKS ids each, in one round trip. */
+  async enqueueIndexChunks(documentId: string, generation: number, chunkIds: string[]): Promise<void> {
+    const items = [];
+    for (let i = 0; i < chunkIds.length; i += INDEX_JOB_CHUNKS) items.push({ payload: { documentId, generation, chunkIds: chunkIds.slice(i, i + INDEX_JOB_CHUNKS) } });
+    await this.enqueueBulk(JobNames.indexChunks, items);
   }
 
   /** State of a job by id, or null when there is none (never enqueued, completed and removed). */
