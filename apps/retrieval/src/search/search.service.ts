@@ -68,9 +68,7 @@ export class SearchService {
       vectorLimit: Math.min(r.topK, window),
     });
     const live = this.index.followsFeed ? null : await this.liveChunks(candidates.map((c) => c.id));
-    const nameOf = new Map<string, string>();
-    for (const c of candidates) nameOf.set(c.id, live ? (live.get(c.id) ?? '') : (c.documentName ?? ''));
-    const docName = (id: string) => nameOf.get(id) ?? '';
+    const docName = (c: Candidate) => (live ? live.get(c.id) : c.documentName) ?? '';
     const w = r.vectorSimilarityWeight;
     const scored: Scored[] = [];
     for (const c of candidates) {
@@ -87,13 +85,13 @@ export class SearchService {
     for (const s of scored) {
       const a = aggs.get(s.documentId);
       if (a) a.count++;
-      else aggs.set(s.documentId, { documentName: docName(s.id), count: 1 });
+      else aggs.set(s.documentId, { documentName: docName(s), count: 1 });
     }
     const page = scored.slice((r.page - 1) * r.pageSize, r.page * r.pageSize);
     const hits: SearchHit[] = page.map((s) => ({
       chunkId: s.id,
       documentId: s.documentId,
-      documentName: docName(s.id),
+      documentName: docName(s),
       similarity: round(s.similarity),
       vectorSimilarity: round(s.vectorSimilarity),
       termSimilarity: round(s.termSimilarity),
