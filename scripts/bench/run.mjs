@@ -100,8 +100,8 @@ async function bootStack(extraEnv = {}) {
   };
   const replicas = { 'ingest-worker': opts.ingestReplicas };
   for (const [app, i, n] of apps.flatMap((a) => Array.from({ length: replicas[a] ?? 1 }, (_, i) => [a, i, replicas[a] ?? 1]))) {
-    // BENCH_CPU_PROFILE=<app> writes a V8 CPU profile of that app to .bench/profiles
-    const prof = process.env.BENCH_CPU_PROFILE === app ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, '.bench/profiles')}`] : [];
+    // BENCH_CPU_PROFILE=<app>[,<app>…] writes a V8 CPU profile of those apps to .bench/profiles
+    const prof = (process.env.BENCH_CPU_PROFILE ?? '').split(',').includes(app) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, '.bench/profiles')}`] : [];
     // as `npm start` runs it (scripts/start.mjs): the ingest-worker with a heap limit
     const heap = app === 'ingest-worker' ? ingestNodeArgs(process.env) : [];
     const child = spawn(process.execPath, [...heap, ...prof, path.join(root, `apps/${app}/dist/main.js`)], { env, stdio: ['ignore', 'ignore', 'inherit'] });

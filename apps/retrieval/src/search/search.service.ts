@@ -1,21 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { FEED_HEAD_SQL, type PrismaClient } from '@ragnest/db';
-import { DomainError, RetCode, searchRequestSchema, type SearchHit, type SearchRpcResponse } from '@ragnest/contracts';
+import { DomainError, RetCode, searchRequestSchema, type SearchRpcResponse } from '@ragnest/contracts';
 import { EmbeddingRegistry } from '@ragnest/embedding';
-import { buildQuery, termSimilarity } from '@ragnest/nlp';
-import type { Candidate, SearchIndex } from '@ragnest/search';
+import { buildQuery } from '@ragnest/nlp';
+import type { SearchIndex } from '@ragnest/search';
 import { InjectDb, searchDuration } from '@ragnest/runtime';
 import { SEARCH_INDEX } from '../search-index.provider.js';
 import { IndexDimensions } from '../index/index-dimensions.service.js';
 import { MemoryIndexSync } from '../index/memory-sync.service.js';
+import { rankCandidates } from './rank.js';
 
 /** Candidates taken from each leg at least (RAGFlow's rerank window is 64). */
 const MIN_WINDOW = 64;
-
-interface Scored extends Candidate {
-  similarity: number;
-  termSimilarity: number;
-}
 
 /**
  * Hybrid retrieval. Both legs run independently (the vector leg is not filtered by the keyword match),
@@ -68,41 +64,9 @@ export class SearchService {
       vectorLimit: Math.min(r.topK, window),
     });
     const live = this.index.followsFeed ? null : await this.liveChunks(candidates.map((c) => c.id));
-    const docName = (c: Candidate) => (live ? live.get(c.id) : c.documentName) ?? '';
-    const w = r.vectorSimilarityWeight;
-    const scored: Scored[] = [];
-    for (const c of candidates) {
-      if (live && !live.has(c.id)) continue;
-      const t = termSimilarity(query, c.tokens);
-      const sim = w * c.vectorSimilarity + (1 - w) * t;
-      // RAGFlow: with w = 0 (keywords only) no threshold applies
-      if (w > 0 && sim < r.similarityThreshold) continue;
-      if (w === 0 && t <= 0) continue;
-      scored.push({ ...c, similarity: sim, termSimilarity: t });
-    }
-    scored.sort((a, b) => b.similarity - a.similarity || a.id.localeCompare(b.id));
-    const aggs = new Map<string, { documentName: string; count: number }>();
-    for (const s of scored) {
-      const a = aggs.get(s.documentId);
-      if (a) a.count++;
-      else aggs.set(s.documentId, { documentName: docName(s), count: 1 });
-    }
-    const page = scored.slice((r.page - 1) * r.pageSize, r.page * r.pageSize);
-    const hits: SearchHit[] = page.map((s) => ({
-      chunkId: s.id,
-      documentId: s.documentId,
-      documentName: docName(s),
-      similarity: round(s.similarity),
-      vectorSimilarity: round(s.vectorSimilarity),
-      termSimilarity: round(s.termSimilarity),
-    }));
+    const ranked = rankCandidates(candidates, query, r, live);
     searchDuration.observe((performance.now() - started) / 1000);
-    return {
-      total: scored.length,
-      hits,
-      docAggs: [...aggs.entries()].map(([documentId, a]) => ({ documentId, ...a })).sort((a, b) => b.count - a.count),
-      servedBy,
-    };
+    return { ...ranked, servedBy };
   }
 
   /** Candidate ids that still exist, are available, and whose document is enabled → their document's name. */
@@ -116,5 +80,3 @@ export class SearchService {
     return new Map(rows.map((r) => [r.id, r.name]));
   }
 }
-
-const round = (x: number) => Math.round(x * 1e6) / 1e6;
