@@ -5,10 +5,11 @@
 // own process, against the bench's model, with the bench's clients, at the bench's concurrency, so its
 // overhead is a lower bound for the api's on this machine.
 //
-//   node scripts/bench/chat-floor.mjs [--requests 1000] [--concurrency 50]
+//   node scripts/bench/chat-floor.mjs [--requests 1000] [--concurrency 50] [--extra-cpu-ms 0] [--relays 1]
 import { spawn } from 'node:child_process';
+import cluster from 'node:cluster';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startChatModel, timed, pool } from './chat.mjs';
 
@@ -17,15 +18,30 @@ const arg = (name, dflt) => {
   return i >= 0 ? process.argv[i + 1] : dflt;
 };
 
-if (process.argv.includes('--relay')) {
+if (process.argv.includes('--relay') && cluster.isPrimary && Number(arg('relays', 1)) > 1) {
+  // --relays N: N relay processes sharing the port (node:cluster), as an api scaled out on one machine
+  for (let i = 0; i < Number(arg('relays', 1)); i++) cluster.fork();
+  let ready = 0;
+  cluster.on('message', (_w, m) => {
+    if (++ready === Number(arg('relays', 1))) process.stdout.write(`${m}\n`);
+  });
+} else if (process.argv.includes('--relay')) {
   const { OpenAICompatibleChatModel } = await import('../../packages/llm/dist/index.js');
   const model = new OpenAICompatibleChatModel({ baseUrl: arg('model'), model: 'bench' });
+  // --extra-cpu-ms: CPU spent per request before the model is called, standing in for the work a real
+  // gateway does first (auth, loading the chat, retrieval, prompt): how much the overhead grows with it
+  const extra = Number(arg('extra-cpu-ms', 0));
+  const burn = () => {
+    const until = performance.now() + extra;
+    while (performance.now() < until);
+  };
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (d) => (body += d));
     req.on('end', async () => {
       const { question } = JSON.parse(body);
+      if (extra > 0) burn();
       const ctl = new AbortController();
       res.on('close', () => ctl.abort());
       res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache' });
@@ -43,17 +59,30 @@ if (process.argv.includes('--relay')) {
       res.end(`data:${JSON.stringify({ code: 0, data: { answer, reference: {} } })}\n\ndata:{"code": 0, "data": true}\n\n`);
     });
   });
-  server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
+  server.listen(Number(arg('port', 0)), '127.0.0.1', () => {
+    if (cluster.isWorker) process.send(server.address().port);
+    else process.stdout.write(`${server.address().port}\n`);
+  });
 } else {
   const requests = Number(arg('requests', 1000));
   const concurrency = Number(arg('concurrency', 50));
   const { server, baseUrl } = await startChatModel();
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--relay', '--model', baseUrl], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--relay', '--model', baseUrl, '--extra-cpu-ms', arg('extra-cpu-ms', '0'), '--relays', arg('relays', '1'), '--port', String(20000 + Math.floor(Math.random() * 20000))], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d).trim()))));
+  // the relay process and, with --relays, its workers
   const cpu = () => {
-    const st = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(') ') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
+    let total = 0;
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = st.slice(st.lastIndexOf(') ') + 2).split(' ');
+        if (Number(pid) === child.pid || Number(f[1]) === child.pid) total += (Number(f[11]) + Number(f[12])) / 100;
+      } catch {}
+    }
+    return total;
   };
   const direct = (i) => timed(`${baseUrl}/chat/completions`, {}, { model: 'bench', stream: true, messages: [{ role: 'user', content: `question ${i}` }] }, (b) => b.includes('"content"'));
   const relay = (i) => timed(`http://127.0.0.1:${port}/`, {}, { question: `What do foxes eat? (${i})` }, (b) => /"answer":"[^"]/.test(b));
