@@ -344,13 +344,18 @@ class Partition {
     // remembering which slots were touched (a branch and a scattered write per posting).
     if (lists.reduce<number>((sum, p) => sum + postingCount(p), 0) > this.slotCount / 2) {
       this.accumulate(lists, null);
-      for (let s = 0, end = this.slotCount; s < end; s++) {
+      // one read per slot, the bar held in a local, and the scores cleared by one fill afterwards
+      const end = this.slotCount;
+      let bar = -Infinity;
+      for (let s = 0; s < end; s++) {
         const sc = scores[s]!;
-        if (sc === 0) continue;
-        scores[s] = 0;
-        if (heap.size === limit && sc < heap.min) continue;
-        if (this.searchable(s, docs)) heap.push(s, sc);
+        if (sc === 0 || sc < bar) continue;
+        if (this.searchable(s, docs)) {
+          heap.push(s, sc);
+          if (heap.size === limit) bar = heap.min;
+        }
       }
+      scores.fill(0, 0, end);
     } else {
       const touched = this.touched;
       const nt = this.accumulate(lists, touched);
