@@ -20,28 +20,45 @@ export interface CitableChunk {
   tokens: string;
 }
 
-/** A chunk's tokens and adjacent token pairs, for sentence matching by lookup instead of string search. */
-interface ChunkTerms {
-  tokens: Set<string>;
-  pairs: Set<string>;
-}
-
-function chunkTerms(tokenString: string): ChunkTerms {
-  const toks = tokenString.split(' ');
-  const pairs = new Set<string>();
-  for (let k = 0; k + 1 < toks.length; k++) if (toks[k] && toks[k + 1]) pairs.add(`${toks[k]} ${toks[k + 1]}`);
-  return { tokens: new Set(toks), pairs };
-}
-
 /**
- * termSimilarity (Σ q over the query's tokens and pairs the chunk has / Σ q) over a ChunkTerms: the same
- * terms summed in the same order, so the same number, without scanning the chunk text once per term.
+ * Every chunk's tokens and adjacent token pairs → the chunks holding them (ascending), so a sentence is
+ * matched against all chunks with one lookup per query term instead of one per term and chunk. A token
+ * never contains a space and a pair always does, so both share one map.
  */
-function similarity(q: QueryTerms, c: ChunkTerms): number {
-  if (q.total <= 0) return 0;
-  let hit = 0;
-  for (const [key, v] of q.weights) if (key.includes(' ') ? c.pairs.has(key) : c.tokens.has(key)) hit += v;
-  return Math.min(1, hit / q.total);
+export class ChunkTerms {
+  private readonly holders = new Map<string, number[]>();
+
+  constructor(chunks: readonly CitableChunk[]) {
+    chunks.forEach((c, i) => {
+      const toks = c.tokens.split(' ');
+      for (let k = 0; k < toks.length; k++) {
+        const t = toks[k]!;
+        if (!t) continue;
+        this.add(t, i);
+        const next = toks[k + 1];
+        if (next) this.add(`${t} ${next}`, i);
+      }
+    });
+  }
+
+  private add(key: string, chunk: number): void {
+    const list = this.holders.get(key);
+    if (!list) this.holders.set(key, [chunk]);
+    else if (list[list.length - 1] !== chunk) list.push(chunk);
+  }
+
+  /**
+   * termSimilarity (Σ q over the query's tokens and pairs a chunk has / Σ q) for every chunk: each chunk's
+   * terms are summed in the query's order, as termSimilarity sums them, so the numbers are the same.
+   */
+  similarities(q: QueryTerms, n: number): number[] {
+    const hit = new Float64Array(n);
+    for (const [key, v] of q.weights) {
+      const list = this.holders.get(key);
+      if (list) for (const i of list) hit[i]! += v;
+    }
+    return Array.from(hit, (h) => Math.min(1, h / q.total));
+  }
 }
 
 const LATIN_END = '.?;!';
@@ -63,7 +80,7 @@ export class CitationStream {
   /** each finished sentence's similarity to every chunk (null: no terms), kept for finish()'s lower bars */
   private readonly sentences: (number[] | null)[] = [];
   /** the chunks' terms, built at the first sentence to match */
-  private terms?: ChunkTerms[];
+  private terms?: ChunkTerms;
   readonly cited = new Set<number>();
 
   constructor(
@@ -200,8 +217,9 @@ export class CitationStream {
   private similarities(sentence: string): number[] | null {
     const q = buildQuery(sentence);
     if (!q.tokens.length) return null;
-    this.terms ??= this.chunks.map((c) => chunkTerms(c.tokens));
-    return this.terms.map((c) => similarity(q, c));
+    if (q.total <= 0) return this.chunks.map(() => 0);
+    this.terms ??= new ChunkTerms(this.chunks);
+    return this.terms.similarities(q, this.chunks.length);
   }
 
   /** Chunks cited by a sentence: every chunk within 1% of the best similarity, above `threshold`, at most 4, each once per answer. */

@@ -1,5 +1,5 @@
-import { analyzeToString } from '@ragnest/nlp';
-import { CitationStream, stripMarkers } from '../../src/completions/citations.js';
+import { analyzeToString, buildQuery, termSimilarity } from '@ragnest/nlp';
+import { ChunkTerms, CitationStream, stripMarkers } from '../../src/completions/citations.js';
 import { extractiveAnswer, EXTRACTIVE_NOTE, EXTRACTIVE_NOTHING } from '@ragnest/llm';
 import { fitMessages, knowledgeBlocks, parseNumberedList, systemPrompt } from '../../src/completions/prompt.js';
 import { ThinkSplitter, stripThink } from '../../src/completions/think.js';
@@ -57,6 +57,23 @@ describe('CitationStream', () => {
 
   test('quote off or nothing retrieved: text passes through untouched', () => {
     expect(run(new CitationStream(chunks, 'hash', false), ['a [ID:0] b.']).text).toBe('a [ID:0] b.');
+  });
+
+  test('sentence-to-chunk similarity is termSimilarity, for every chunk at once', () => {
+    const many = [
+      ...chunks,
+      { tokens: analyzeToString('Rodents and insects: what small foxes eat, and fruit in autumn.') },
+      { tokens: analyzeToString('狐狸是小型杂食性哺乳动物，吃啮齿动物、水果和昆虫。贝加尔湖是世界上最深的湖。') },
+      { tokens: '' },
+    ];
+    const terms = new ChunkTerms(many);
+    for (const sentence of ['Foxes eat rodents and fruit.', 'The deepest lake is in Siberia, Baikal.', '狐狸吃水果和昆虫。', 'Nothing matches here at all.']) {
+      const q = buildQuery(sentence);
+      const got = terms.similarities(q, many.length);
+      const want = many.map((c) => termSimilarity(q, c.tokens));
+      got.forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 12));
+      expect(want.some((w) => w > 0) || sentence.startsWith('Nothing')).toBe(true);
+    }
   });
 
   test('stripMarkers removes both styles', () => {
