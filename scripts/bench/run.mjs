@@ -138,15 +138,38 @@ async function vacuumUnlessAutovacuum(url) {
 }
 
 /** CPU seconds (user + system) each app has used so far, from /proc. */
+/** An app's process and its children (the api's workers when API_WORKERS > 1). */
+function pidsOf(child) {
+  try {
+    return [child.pid, ...readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)];
+  } catch {
+    return [child.pid];
+  }
+}
+
 function cpuSeconds() {
   const out = {};
   for (const { app, child } of children) {
-    try {
-      const st = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      out[app] = (out[app] ?? 0) + (Number(st[11]) + Number(st[12])) / 100;
-    } catch {}
+    for (const pid of pidsOf(child)) {
+      try {
+        const st = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        out[app] = (out[app] ?? 0) + (Number(st[11]) + Number(st[12])) / 100;
+      } catch {}
+    }
   }
   return out;
+}
+
+/** Resident memory of an app: its process plus its children's (kB field of /proc/<pid>/status). */
+function memoryOf(child, field) {
+  let bytes = 0;
+  for (const pid of pidsOf(child)) {
+    try {
+      const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) bytes += Number(m[1]) * 1024;
+    } catch {}
+  }
+  return bytes;
 }
 
 /** This process's own CPU seconds (the benchmark client). */
@@ -162,12 +185,7 @@ const selfCpuSeconds = () => {
 function rssSampler() {
   const peak = {};
   const sample = () => {
-    for (const { label, child } of children) {
-      try {
-        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peak[label] = Math.max(peak[label] ?? 0, Number(m[1]) * 1024);
-      } catch {}
-    }
+    for (const { label, child } of children) peak[label] = Math.max(peak[label] ?? 0, memoryOf(child, 'VmRSS'));
   };
   sample();
   const timer = setInterval(sample, 200);
@@ -180,13 +198,7 @@ function rssSampler() {
 
 function peakRss() {
   const out = {};
-  for (const { app, child } of children) {
-    try {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-      out[app] = Math.max(out[app] ?? 0, hwm ? Number(hwm[1]) * 1024 : 0);
-    } catch {}
-  }
+  for (const { app, child } of children) out[app] = Math.max(out[app] ?? 0, memoryOf(child, 'VmHWM'));
   return out;
 }
 

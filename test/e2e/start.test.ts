@@ -3,7 +3,8 @@
  * printed, the four apps healthy, and Ctrl-C (SIGINT) stopping everything cleanly.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,41 @@ import pg from 'pg';
 import { PG_ADMIN_URL, REDIS_URL, freePort, uniquePrefix } from '@ragnest/testkit';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Pids of the app processes (`apps/api/…` for the api's primary and workers) this launcher started: found by their DATA_DIR. */
+function appPids(dataDir: string, main = 'apps/'): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(main)) continue;
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`DATA_DIR=${dataDir}`)) pids.push(Number(pid));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return pids;
+}
+const apiPids = (dataDir: string) => appPids(dataDir, 'apps/api/dist/main.js');
+
+/** A GET on a connection of its own, so node:cluster hands each to the next api worker. */
+function getFresh(port: number, p: string, key: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false, headers: { Authorization: `Bearer ${key}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  return cond();
+}
 
 test('launcher: creates the database, prints URL and key, serves the API, stops on SIGINT', async () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ragnest-start-'));
@@ -40,6 +76,62 @@ test('launcher: creates the database, prints URL and key, serves the API, stops 
     expect(out).toContain('stopped.');
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await c.end();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('launcher with API_WORKERS=2: two api workers share the port, /metrics sums both, a killed worker is replaced, SIGINT stops all', async () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ragnest-start-'));
+  const dbName = `ragnest_start_${Date.now()}`;
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${dbName}`;
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs')], {
+    env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: url.toString(), PORT: String(port), REDIS_URL, REDIS_PREFIX: uniquePrefix('start2'), LOG_LEVEL: 'info', API_KEY: '', API_WORKERS: '2' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  try {
+    await until(() => out.includes('API key:') || child.exitCode !== null, 90_000);
+    const key = /API key:\s+(\S+)/.exec(out)?.[1] ?? '';
+    expect(key).toMatch(/^ragflow-/);
+    // the launcher calls the system ready once /health answers, which one worker is enough for
+    expect(await until(() => apiPids(dataDir).length === 3, 30_000)).toBe(true); // the primary and two workers
+
+    const n = 8;
+    for (let i = 0; i < n; i++) {
+      const res = await getFresh(port, '/api/v1/datasets', key);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ code: 0, data: [], total_datasets: 0 });
+    }
+    // the requests went to both workers in turn; whichever serves /metrics reports all of them
+    const metrics = (await getFresh(port, '/metrics', key)).body;
+    const counted = /ragnest_http_request_duration_seconds_count\{[^}]*route="\/api\/v1\/datasets"[^}]*status="200"[^}]*\} (\d+)/.exec(metrics);
+    expect(Number(counted?.[1])).toBe(n);
+
+    const [primary, ...workers] = apiPids(dataDir).sort((a, b) => a - b);
+    expect(primary).toBeDefined();
+    process.kill(workers[0]!, 'SIGKILL');
+    expect(await until(() => apiPids(dataDir).length === 3 && !apiPids(dataDir).includes(workers[0]!), 30_000)).toBe(true);
+    for (let i = 0; i < 4; i++) expect((await getFresh(port, '/api/v1/datasets', key)).status).toBe(200);
+
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    const code = await exited;
+    if (code !== 0) process.stderr.write(out.split('\n').filter((l) => !/RouterExplorer|RoutesResolver|InstanceLoader/.test(l)).slice(-30).join('\n'));
+    expect(code).toBe(0);
+    expect(out).toContain('stopped.');
+    expect(apiPids(dataDir)).toEqual([]);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    // a launcher killed outright leaves its apps behind
+    for (const pid of appPids(dataDir)) process.kill(pid, 'SIGKILL');
     const c = new pg.Client({ connectionString: PG_ADMIN_URL });
     await c.connect();
     await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);

@@ -3,7 +3,7 @@ import { envSchema, type Env } from './schema.js';
 
 export interface AppConfig {
   env: Env;
-  http: { host: string; port: number };
+  http: { host: string; port: number; workers: number };
   databaseUrl: string;
   redis: { url: string; prefix: string };
   dataDir: string;
@@ -73,7 +73,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   return {
     env: e,
-    http: { host: e.HOST, port: e.PORT },
+    http: { host: e.HOST, port: e.PORT, workers: e.API_WORKERS },
     databaseUrl: e.DATABASE_URL,
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     dataDir: path.resolve(e.DATA_DIR),

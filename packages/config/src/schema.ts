@@ -16,6 +16,8 @@ const optionalString = z
 export const envSchema = z.object({
   PORT: int(9380, 0),
   HOST: z.string().default('0.0.0.0'),
+  /** API processes sharing PORT (node:cluster; a primary supervises them): one Node thread serves a few hundred requests a second */
+  API_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/ragnest'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** Key prefix for every Redis key (queues, RPC lists): lets several installations share one Redis. */

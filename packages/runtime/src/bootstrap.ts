@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import http from 'node:http';
 import type { DynamicModule, INestApplication, INestApplicationContext, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -7,6 +8,7 @@ import { createLogger, redactUrl, type Logger } from '@ragnest/logger';
 import { NestPinoLogger } from './nest-logger.js';
 import { RedisListServer } from './rpc/redis-list.server.js';
 import { registry } from './metrics.js';
+import { joinApiCluster, runHttpPrimary } from './http-cluster.js';
 import { pingRedis } from './redis.js';
 import { PRISMA, STORAGE } from './tokens.js';
 import { pingPostgres, type PrismaClient } from '@ragnest/db';
@@ -28,8 +30,12 @@ export interface AppSpec {
   readyMessage?: (config: AppConfig) => string;
 }
 
-/** The one bootstrap every app's main.ts calls: config, logger, Nest app, shutdown hooks, metrics. */
-export async function runApp(spec: AppSpec): Promise<INestApplicationContext> {
+/**
+ * The one bootstrap every app's main.ts calls: config, logger, Nest app, shutdown hooks, metrics. With
+ * API_WORKERS > 1 an http app's process becomes the supervising primary of that many worker processes
+ * (http-cluster.ts) and resolves to undefined; each worker runs the app.
+ */
+export async function runApp(spec: AppSpec): Promise<INestApplicationContext | undefined> {
   let config: AppConfig;
   try {
     config = loadConfig();
@@ -42,6 +48,13 @@ export async function runApp(spec: AppSpec): Promise<INestApplicationContext> {
   }
   const logger = createLogger({ app: spec.name, level: config.log.level });
   installProcessHandlers(logger);
+  const clustered = spec.kind === 'http' && config.http.workers > 1;
+  const readyMessage = spec.readyMessage?.(config) ?? `${spec.name} ready`;
+  if (clustered && cluster.isPrimary) {
+    runHttpPrimary({ workers: config.http.workers, logger, readyMessage, shutdownGraceMs: config.shutdownGraceMs });
+    return undefined;
+  }
+  if (clustered) joinApiCluster();
   const nestLogger = new NestPinoLogger(logger);
   const module = spec.module(config);
   let app: INestApplicationContext;
@@ -72,9 +85,10 @@ export async function runApp(spec: AppSpec): Promise<INestApplicationContext> {
   if (spec.kind !== 'http' && config.metricsPort > 0) {
     startOpsServer(config.metricsPort, defaultHealth(app, config, spec.extraHealth?.(app) ?? {}), logger);
   }
+  // an api worker says so; the primary prints the ready line once every worker listens
   logger.info(
     { redis: redactUrl(config.redis.url), database: redactUrl(config.databaseUrl) },
-    spec.readyMessage?.(config) ?? `${spec.name} ready`,
+    clustered ? `${spec.name} worker ready` : readyMessage,
   );
   return app;
 }

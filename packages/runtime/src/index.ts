@@ -10,3 +10,4 @@ export { NestPinoLogger } from './nest-logger.js';
 export * from './metrics.js';
 export { InfraModule } from './infra.module.js';
 export { DocumentFailureHandler } from './document-failure.js';
+export { apiMetrics } from './http-cluster.js';

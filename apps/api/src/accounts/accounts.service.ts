@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { newApiKey, newBetaToken, newId, type PrismaClient } from '@ragnest/db';
+import { Prisma, newApiKey, newBetaToken, newId, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
 import { InjectConfig, InjectDb } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
@@ -189,7 +189,11 @@ export class AccountsService {
     if (name) await this.rememberChatModel(tenantId, `${name}@${factory}`);
   }
 
-  /** The default tenant `npm start` creates, owning the configured API key. Idempotent. */
+  /**
+   * The default tenant `npm start` creates, owning the configured API key. Idempotent, and safe when several
+   * api processes start at once (API_WORKERS, replicas): whoever loses the race to create it reads the
+   * winner's rows.
+   */
   async ensureDefaultTenant(apiKey: string): Promise<void> {
     const existing = await this.db.apiToken.findUnique({ where: { token: apiKey } });
     if (existing) return;
@@ -198,16 +202,28 @@ export class AccountsService {
     if (!user) {
       const id = newId();
       const passwordHash = await hashPassword(randomBytes(16).toString('hex'));
-      await this.db.$transaction([
-        this.db.tenant.create({ data: { id, name: 'default', embdId: this.models.defaultModelId() } }),
-        this.db.user.create({ data: { id, tenantId: id, email, nickname: 'admin', passwordHash } }),
-      ]);
-      user = await this.db.user.findUniqueOrThrow({ where: { id } });
+      try {
+        await this.db.$transaction([
+          this.db.tenant.create({ data: { id, name: 'default', embdId: this.models.defaultModelId() } }),
+          this.db.user.create({ data: { id, tenantId: id, email, nickname: 'admin', passwordHash } }),
+        ]);
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+      }
+      user = await this.db.user.findUniqueOrThrow({ where: { email } });
     }
-    await this.db.apiToken.upsert({
-      where: { token: apiKey },
-      create: { token: apiKey, tenantId: user.tenantId, name: 'default', beta: newBetaToken() },
-      update: {},
-    });
+    try {
+      await this.db.apiToken.upsert({
+        where: { token: apiKey },
+        create: { token: apiKey, tenantId: user.tenantId, name: 'default', beta: newBetaToken() },
+        update: {},
+      });
+    } catch (err) {
+      // another process created the same key between the upsert's read and its insert
+      if (!isUniqueViolation(err)) throw err;
+    }
   }
+
 }
+
+const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';

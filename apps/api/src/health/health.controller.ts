@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { pingPostgres, type PrismaClient } from '@ragnest/db';
-import { InjectConfig, pingRedis, registry, runHealthChecks } from '@ragnest/runtime';
+import { InjectConfig, apiMetrics, pingRedis, registry, runHealthChecks } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
 import type { ObjectStorage } from '@ragnest/storage';
 import { InjectDb, InjectStorage } from '@ragnest/runtime';
@@ -40,7 +40,8 @@ export class HealthController {
 
   @Get('metrics')
   async metrics(@Res() res: Response): Promise<void> {
+    // with API_WORKERS > 1, every worker's metrics, aggregated by the api's primary process
     res.setHeader('Content-Type', registry.contentType);
-    res.send(await registry.metrics());
+    res.send(await apiMetrics());
   }
 }
