@@ -48,24 +48,42 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
-test('launcher: creates the database, prints URL and key, serves the API, stops on SIGINT', async () => {
+/** `npm start`'s launcher on a database and DATA_DIR of its own, its output collected. */
+async function launch(env: Record<string, string>) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ragnest-start-'));
   const dbName = `ragnest_start_${Date.now()}`;
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${dbName}`;
   const port = await freePort();
   const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs')], {
-    env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: url.toString(), PORT: String(port), REDIS_URL, REDIS_PREFIX: uniquePrefix('start'), LOG_LEVEL: 'warn', API_KEY: '' },
+    env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: url.toString(), PORT: String(port), REDIS_URL, REDIS_PREFIX: uniquePrefix('start'), LOG_LEVEL: 'warn', API_KEY: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const launched = { child, dataDir, dbName, port, out: '' };
+  child.stdout.on('data', (b: Buffer) => (launched.out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (launched.out += b.toString()));
+  return launched;
+}
+
+/** Whatever happened: the launcher and its apps gone, the database and DATA_DIR removed. */
+async function cleanUp(l: Awaited<ReturnType<typeof launch>>): Promise<void> {
+  if (l.child.exitCode === null) l.child.kill('SIGKILL');
+  // a launcher killed outright leaves its apps behind
+  for (const pid of appPids(l.dataDir)) process.kill(pid, 'SIGKILL');
+  const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await c.connect();
+  await c.query(`DROP DATABASE IF EXISTS "${l.dbName}" WITH (FORCE)`);
+  await c.end();
+  rmSync(l.dataDir, { recursive: true, force: true });
+}
+
+test('launcher: creates the database, prints URL and key, serves the API, stops on SIGINT', async () => {
+  const l = await launch({});
+  const { child, dataDir, port } = l;
   try {
-    const deadline = Date.now() + 90_000;
-    while (!out.includes('API key:') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-    expect(out).toContain(`base URL: http://127.0.0.1:${port}`);
-    const key = /API key:\s+(\S+)/.exec(out)?.[1];
+    await until(() => l.out.includes('API key:') || child.exitCode !== null, 90_000);
+    expect(l.out).toContain(`base URL: http://127.0.0.1:${port}`);
+    const key = /API key:\s+(\S+)/.exec(l.out)?.[1];
     expect(key).toMatch(/^ragflow-/);
     expect(readFileSync(path.join(dataDir, 'api_key'), 'utf8').trim()).toBe(key);
     const res = await fetch(`http://127.0.0.1:${port}/api/v1/datasets`, { headers: { Authorization: `Bearer ${key}` } });
@@ -73,33 +91,18 @@ test('launcher: creates the database, prints URL and key, serves the API, stops 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    expect(out).toContain('stopped.');
+    expect(l.out).toContain('stopped.');
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await c.end();
-    rmSync(dataDir, { recursive: true, force: true });
+    await cleanUp(l);
   }
 });
 
 test('launcher with API_WORKERS=2: two api workers share the port, /metrics sums both, a killed worker is replaced, SIGINT stops all', async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'ragnest-start-'));
-  const dbName = `ragnest_start_${Date.now()}`;
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${dbName}`;
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs')], {
-    env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: url.toString(), PORT: String(port), REDIS_URL, REDIS_PREFIX: uniquePrefix('start2'), LOG_LEVEL: 'info', API_KEY: '', API_WORKERS: '2' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const l = await launch({ API_WORKERS: '2', LOG_LEVEL: 'info' });
+  const { child, dataDir, port } = l;
   try {
-    await until(() => out.includes('API key:') || child.exitCode !== null, 90_000);
-    const key = /API key:\s+(\S+)/.exec(out)?.[1] ?? '';
+    await until(() => l.out.includes('API key:') || child.exitCode !== null, 90_000);
+    const key = /API key:\s+(\S+)/.exec(l.out)?.[1] ?? '';
     expect(key).toMatch(/^ragflow-/);
     // the launcher calls the system ready once /health answers, which one worker is enough for
     expect(await until(() => apiPids(dataDir).length === 3, 30_000)).toBe(true); // the primary and two workers
@@ -124,18 +127,11 @@ test('launcher with API_WORKERS=2: two api workers share the port, /metrics sums
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     const code = await exited;
-    if (code !== 0) process.stderr.write(out.split('\n').filter((l) => !/RouterExplorer|RoutesResolver|InstanceLoader/.test(l)).slice(-30).join('\n'));
+    if (code !== 0) process.stderr.write(l.out.split('\n').filter((l) => !/RouterExplorer|RoutesResolver|InstanceLoader/.test(l)).slice(-30).join('\n'));
     expect(code).toBe(0);
-    expect(out).toContain('stopped.');
+    expect(l.out).toContain('stopped.');
     expect(apiPids(dataDir)).toEqual([]);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    // a launcher killed outright leaves its apps behind
-    for (const pid of appPids(dataDir)) process.kill(pid, 'SIGKILL');
-    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    await c.end();
-    rmSync(dataDir, { recursive: true, force: true });
+    await cleanUp(l);
   }
 });
