@@ -10,7 +10,6 @@ import { registry } from './metrics.js';
  * ~470 retrievals a second here), so a host with spare cores needs more than one api process.
  */
 
-const STOP = 'ragnest:cluster-stop';
 const METRICS_REQ = 'ragnest:cluster-metrics-req';
 const METRICS_RES = 'ragnest:cluster-metrics-res';
 
@@ -42,7 +41,8 @@ export interface PrimaryOptions {
 /**
  * The supervising primary: forks the workers, replaces one that dies (with backoff; a crash loop ends the
  * primary), aggregates their Prometheus metrics for whichever worker serves /metrics, and on SIGINT/SIGTERM
- * passes the signal on and exits once every worker has stopped.
+ * passes the signal to every worker (each stops through its own shutdown hooks; one that already got it from
+ * a terminal's Ctrl-C ignores the repeat) and exits once all have stopped.
  */
 export function runHttpPrimary(opts: PrimaryOptions): void {
   const { logger } = opts;
@@ -67,10 +67,7 @@ export function runHttpPrimary(opts: PrimaryOptions): void {
     });
   };
 
-  // workers that listen have their shutdown hooks; the others are still starting
-  const serving = new Set<number>();
-  cluster.on('listening', (w) => {
-    serving.add(w.id);
+  cluster.on('listening', () => {
     listening++;
     if (!announced && listening >= opts.workers) {
       announced = true;
@@ -81,7 +78,6 @@ export function runHttpPrimary(opts: PrimaryOptions): void {
   cluster.on('exit', (w, code, signal) => {
     const lived = Date.now() - (started.get(w.id) ?? 0);
     started.delete(w.id);
-    serving.delete(w.id);
     if (stopping) {
       if (started.size === 0) process.exit(0);
       return;
@@ -102,13 +98,7 @@ export function runHttpPrimary(opts: PrimaryOptions): void {
     logger.info({ signal }, 'api: stopping workers');
     const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && started.has(w.id));
     if (started.size === 0) process.exit(0);
-    // A serving worker is told by message, not by a second signal: a Ctrl-C in a terminal reaches the
-    // workers as well, and the message cannot end a drain already under way. A worker still starting may not
-    // listen for messages yet and has nothing to drain: the signal itself stops it.
-    for (const w of live) {
-      if (serving.has(w.id) && w.isConnected()) w.send({ type: STOP, signal });
-      else w.process.kill(signal);
-    }
+    for (const w of live) w.process.kill(signal);
     setTimeout(() => {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
       process.exit(1);
@@ -159,16 +149,9 @@ export function apiMetrics(timeoutMs = 5_000): Promise<string> {
   });
 }
 
-/**
- * In an api worker: stop as on a signal when the primary says so (the app's own shutdown hooks run, once),
- * and let the primary's aggregator read this process's registry (prom-client's cluster protocol).
- */
+/** In an api worker: let the primary's aggregator read this process's registry (prom-client's cluster protocol). */
 export function joinApiCluster(): void {
   if (!cluster.isWorker) return;
-  process.on('message', (m: unknown) => {
-    const msg = m as { type?: string; signal?: NodeJS.Signals } | undefined;
-    if (msg?.type === STOP && msg.signal) process.emit(msg.signal, msg.signal);
-  });
   AggregatorRegistry.setRegistries([registry]);
   // constructing one registers prom-client's worker-side listener that answers the primary's requests
   workerSide ??= new AggregatorRegistry();
