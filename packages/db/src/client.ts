@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from './generated/prisma/client.js';
+import { Prisma, PrismaClient } from './generated/prisma/client.js';
 
 export type Db = PrismaClient;
 
@@ -11,4 +11,9 @@ export function createPrisma(databaseUrl: string, opts: { poolSize?: number } = 
 
 export async function pingPostgres(db: PrismaClient): Promise<void> {
   await db.$queryRaw`SELECT 1`;
+}
+
+/** A write refused by a unique constraint (Prisma P2002): someone else created the same row first. */
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';
 }

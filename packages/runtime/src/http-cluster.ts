@@ -116,7 +116,6 @@ function send(w: Worker, m: MetricsResponse): void {
 
 let nextRequest = 0;
 const pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
-let listenerAdded = false;
 
 /**
  * The Prometheus text for /metrics: this process's registry, or, in an api worker, every worker's
@@ -125,19 +124,6 @@ let listenerAdded = false;
  */
 export function apiMetrics(timeoutMs = 5_000): Promise<string> {
   if (!cluster.isWorker || !process.send) return registry.metrics();
-  if (!listenerAdded) {
-    listenerAdded = true;
-    process.on('message', (m: unknown) => {
-      const res = m as MetricsResponse | undefined;
-      if (res?.type !== METRICS_RES) return;
-      const p = pending.get(res.id);
-      if (!p) return;
-      pending.delete(res.id);
-      clearTimeout(p.timer);
-      if (res.error !== undefined) p.reject(new Error(res.error));
-      else p.resolve(res.text ?? '');
-    });
-  }
   const id = nextRequest++;
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -149,9 +135,22 @@ export function apiMetrics(timeoutMs = 5_000): Promise<string> {
   });
 }
 
-/** In an api worker: let the primary's aggregator read this process's registry (prom-client's cluster protocol). */
+/**
+ * In an api worker: take the primary's answers to apiMetrics, and let the primary's aggregator read this
+ * process's registry (prom-client's cluster protocol).
+ */
 export function joinApiCluster(): void {
   if (!cluster.isWorker) return;
+  process.on('message', (m: unknown) => {
+    const res = m as MetricsResponse | undefined;
+    if (res?.type !== METRICS_RES) return;
+    const p = pending.get(res.id);
+    if (!p) return;
+    pending.delete(res.id);
+    clearTimeout(p.timer);
+    if (res.error !== undefined) p.reject(new Error(res.error));
+    else p.resolve(res.text ?? '');
+  });
   AggregatorRegistry.setRegistries([registry]);
   // constructing one registers prom-client's worker-side listener that answers the primary's requests
   workerSide ??= new AggregatorRegistry();

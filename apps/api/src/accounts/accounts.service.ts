@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { Prisma, newApiKey, newBetaToken, newId, type PrismaClient } from '@ragnest/db';
+import { isUniqueViolation, newApiKey, newBetaToken, newId, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
 import { InjectConfig, InjectDb } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
@@ -225,5 +225,3 @@ export class AccountsService {
   }
 
 }
-
-const isUniqueViolation = (err: unknown) => err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Prisma, newId, type PrismaClient } from '@ragnest/db';
+import { Prisma, isUniqueViolation, newId, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, argumentError, dataError } from '@ragnest/contracts';
 import { DslError, loadDsl } from '@ragnest/agent';
 import { InjectDb } from '@ragnest/runtime';
@@ -67,7 +67,7 @@ export class AgentsService {
         data: { id, tenantId, userId, title, dsl, description: str(body.description) ?? null, avatar: str(body.avatar) ?? null, canvasType: str(body.canvas_type) ?? null },
       });
     } catch (e) {
-      if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') throw dataError(`Agent with title ${title} already exists.`);
+      if (isUniqueViolation(e)) throw dataError(`Agent with title ${title} already exists.`);
       throw e;
     }
     return id;

@@ -27,8 +27,10 @@ export interface CitableChunk {
  */
 export class ChunkTerms {
   private readonly holders = new Map<string, number[]>();
+  private readonly count: number;
 
   constructor(chunks: readonly CitableChunk[]) {
+    this.count = chunks.length;
     chunks.forEach((c, i) => {
       const toks = c.tokens.split(' ');
       for (let k = 0; k < toks.length; k++) {
@@ -51,8 +53,9 @@ export class ChunkTerms {
    * termSimilarity (Σ q over the query's tokens and pairs a chunk has / Σ q) for every chunk: each chunk's
    * terms are summed in the query's order, as termSimilarity sums them, so the numbers are the same.
    */
-  similarities(q: QueryTerms, n: number): number[] {
-    const hit = new Float64Array(n);
+  similarities(q: QueryTerms): number[] {
+    const hit = new Float64Array(this.count);
+    if (q.total <= 0) return Array.from(hit);
     for (const [key, v] of q.weights) {
       const list = this.holders.get(key);
       if (list) for (const i of list) hit[i]! += v;
@@ -217,9 +220,8 @@ export class CitationStream {
   private similarities(sentence: string): number[] | null {
     const q = buildQuery(sentence);
     if (!q.tokens.length) return null;
-    if (q.total <= 0) return this.chunks.map(() => 0);
     this.terms ??= new ChunkTerms(this.chunks);
-    return this.terms.similarities(q, this.chunks.length);
+    return this.terms.similarities(q);
   }
 
   /** Chunks cited by a sentence: every chunk within 1% of the best similarity, above `threshold`, at most 4, each once per answer. */

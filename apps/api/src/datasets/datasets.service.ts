@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isUuid1Hex, newId, Prisma, type Dataset, type PrismaClient } from '@ragnest/db';
+import { isUniqueViolation, isUuid1Hex, newId, Prisma, type Dataset, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, argumentError, dataError } from '@ragnest/contracts';
 import { InjectDb } from '@ragnest/runtime';
 import { IndexSync } from '../documents/index-sync.service.js';
@@ -98,7 +98,7 @@ export class DatasetsService {
         });
         return datasetView(ds, { documentCount: 0, chunkCount: 0, tokenCount: 0 });
       } catch (err) {
-        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') continue; // raced: try the next free name
+        if (isUniqueViolation(err)) continue; // raced: try the next free name
         throw err;
       }
     }

@@ -2,7 +2,7 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import busboy from 'busboy';
-import { newId, Prisma, type Document, type PrismaClient } from '@ragnest/db';
+import { isUniqueViolation, newId, Prisma, type Document, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, argumentError } from '@ragnest/contracts';
 import { detectFileType, type DetectedType } from '@ragnest/nlp';
 import { ObjectTooLargeError, type ObjectStorage } from '@ragnest/storage';
@@ -190,7 +190,7 @@ export class UploadService {
         });
       } catch (err) {
         // a concurrent upload took one of the names: pick again
-        if (attempt < 5 && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') continue;
+        if (attempt < 5 && isUniqueViolation(err)) continue;
         getLogger().error({ err: String(err) }, 'upload: inserting document rows failed');
         throw err;
       }

@@ -69,7 +69,7 @@ describe('CitationStream', () => {
     const terms = new ChunkTerms(many);
     for (const sentence of ['Foxes eat rodents and fruit.', 'The deepest lake is in Siberia, Baikal.', '狐狸吃水果和昆虫。', 'Nothing matches here at all.']) {
       const q = buildQuery(sentence);
-      const got = terms.similarities(q, many.length);
+      const got = terms.similarities(q);
       const want = many.map((c) => termSimilarity(q, c.tokens));
       got.forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 12));
       expect(want.some((w) => w > 0) || sentence.startsWith('Nothing')).toBe(true);
