@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrateDeploy } from '../packages/db/scripts/migrate.mjs';
-import { ingestNodeArgs, ingestReplicas } from './ingest-workers.mjs';
+import { ingestNodeArgs, ingestReplicas, serviceNodeArgs } from './app-processes.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env = { ...process.env };
@@ -19,8 +19,10 @@ const say = (msg) => process.stdout.write(`[ragnest] ${msg}\n`);
 
 // settings first: a mistake stops here, before anything is created
 let ingest;
+let serviceArgs;
 try {
   ingest = { replicas: ingestReplicas(env), nodeArgs: ingestNodeArgs(env) };
+  serviceArgs = serviceNodeArgs(env);
 } catch (err) {
   say(err.message);
   process.exit(1);
@@ -44,14 +46,14 @@ if (!env.API_KEY) {
 }
 
 const apps = [
-  { name: 'retrieval', main: 'apps/retrieval/dist/main.js' },
+  { name: 'retrieval', main: 'apps/retrieval/dist/main.js', nodeArgs: serviceArgs },
   { name: 'embedding', main: 'apps/embedding/dist/main.js' },
   ...Array.from({ length: ingest.replicas }, (_, i) => ({
     name: ingest.replicas > 1 ? `ingest-worker#${i + 1}` : 'ingest-worker',
     main: 'apps/ingest-worker/dist/main.js',
     nodeArgs: ingest.nodeArgs,
   })),
-  { name: 'api', main: 'apps/api/dist/main.js' },
+  { name: 'api', main: 'apps/api/dist/main.js', nodeArgs: serviceArgs },
 ];
 const children = new Map();
 let stopping = false;

@@ -5,11 +5,12 @@ import http from 'node:http';
 import { LocalOpenAIServer } from '../../packages/llm/dist/index.js';
 import { serverCpuDelta, serverCpuTicks } from './proc.mjs';
 
-const PIECES = 32;
+// BENCH_PIECES changes the piece count (e.g. 4 vs 32 separates the api's cost per request from its cost per piece)
+const PIECES = Number(process.env.BENCH_PIECES ?? 32);
 const FIRST_BYTE_MS = 50;
 const PIECE_MS = 5;
 
-/** The model: 32 pieces, 50 ms to the first, 5 ms apart. */
+/** The model: 32 pieces (BENCH_PIECES), 50 ms to the first, 5 ms apart. */
 export async function startChatModel() {
   const server = new LocalOpenAIServer({
     reply: () => ({

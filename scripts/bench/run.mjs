@@ -32,7 +32,7 @@ import { migrateDeploy } from '../../packages/db/scripts/migrate.mjs';
 import { html, markdown, pdf, queries, rng, text } from './corpus.mjs';
 import { chatOverhead, startChatModel } from './chat.mjs';
 import { serverCpuDelta, serverCpuTicks } from './proc.mjs';
-import { ingestNodeArgs, ingestReplicas } from '../ingest-workers.mjs';
+import { ingestNodeArgs, ingestReplicas, serviceNodeArgs } from '../app-processes.mjs';
 import { docxFile, pptxFile, scannedPagePng, scannedPdf, writeCsv, writeTextPdf, xlsxFile } from './files.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -102,8 +102,8 @@ async function bootStack(extraEnv = {}) {
   for (const [app, i, n] of apps.flatMap((a) => Array.from({ length: replicas[a] ?? 1 }, (_, i) => [a, i, replicas[a] ?? 1]))) {
     // BENCH_CPU_PROFILE=<app>[,<app>…] writes a V8 CPU profile of those apps to .bench/profiles
     const prof = (process.env.BENCH_CPU_PROFILE ?? '').split(',').includes(app) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, '.bench/profiles')}`] : [];
-    // as `npm start` runs it (scripts/start.mjs): the ingest-worker with a heap limit
-    const heap = app === 'ingest-worker' ? ingestNodeArgs(process.env) : [];
+    // as `npm start` runs it (scripts/start.mjs): the ingest-worker with a heap limit, api and retrieval with a larger young generation
+    const heap = app === 'ingest-worker' ? ingestNodeArgs(process.env) : app === 'api' || app === 'retrieval' ? serviceNodeArgs(process.env) : [];
     const child = spawn(process.execPath, [...heap, ...prof, path.join(root, `apps/${app}/dist/main.js`)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     children.push({ app, label: n > 1 ? `${app}#${i + 1}` : app, child });
   }

@@ -20,48 +20,82 @@ export interface CitableChunk {
   tokens: string;
 }
 
+/** Token ids below this bound pack a pair into one number key (ids are assigned per answer's chunks). */
+const PAIR_SHIFT = 0x100000;
+
 /**
  * Every chunk's tokens and adjacent token pairs → the chunks holding them (ascending), so a sentence is
- * matched against all chunks with one lookup per query term instead of one per term and chunk. A token
- * never contains a space and a pair always does, so both share one map.
+ * matched against all chunks with one lookup per query term instead of one per term and chunk. Tokens are
+ * numbered as they are first seen and a pair is keyed by its two numbers: building the index costs one
+ * string lookup per token of the chunks, and no pair strings.
  */
 export class ChunkTerms {
-  private readonly holders = new Map<string, number[]>();
+  private readonly ids = new Map<string, number>();
+  /** by token id */
+  private readonly tokenHolders: number[][] = [];
+  private readonly pairHolders = new Map<number, number[]>();
   private readonly count: number;
 
   constructor(chunks: readonly CitableChunk[]) {
     this.count = chunks.length;
-    chunks.forEach((c, i) => {
-      const toks = c.tokens.split(' ');
-      for (let k = 0; k < toks.length; k++) {
-        const t = toks[k]!;
-        if (!t) continue;
-        this.add(t, i);
-        const next = toks[k + 1];
-        if (next) this.add(`${t} ${next}`, i);
+    const ids = this.ids;
+    for (let i = 0; i < chunks.length; i++) {
+      const toks = chunks[i]!.tokens.split(' ');
+      let prev = -1;
+      for (const t of toks) {
+        if (!t) {
+          prev = -1;
+          continue;
+        }
+        let id = ids.get(t);
+        if (id === undefined) {
+          id = this.tokenHolders.length;
+          ids.set(t, id);
+          this.tokenHolders.push([]);
+        }
+        push(this.tokenHolders[id]!, i);
+        if (prev >= 0 && id < PAIR_SHIFT) {
+          const key = prev * PAIR_SHIFT + id;
+          const list = this.pairHolders.get(key);
+          if (list) push(list, i);
+          else this.pairHolders.set(key, [i]);
+        }
+        prev = id < PAIR_SHIFT ? id : -1;
       }
-    });
+    }
   }
 
-  private add(key: string, chunk: number): void {
-    const list = this.holders.get(key);
-    if (!list) this.holders.set(key, [chunk]);
-    else if (list[list.length - 1] !== chunk) list.push(chunk);
+  /** The chunks holding a query key (a token, or two tokens joined by a space). */
+  private holders(key: string): number[] | undefined {
+    const space = key.indexOf(' ');
+    if (space < 0) {
+      const id = this.ids.get(key);
+      return id === undefined ? undefined : this.tokenHolders[id];
+    }
+    const a = this.ids.get(key.slice(0, space));
+    const b = this.ids.get(key.slice(space + 1));
+    return a === undefined || b === undefined ? undefined : this.pairHolders.get(a * PAIR_SHIFT + b);
   }
 
   /**
    * termSimilarity (Σ q over the query's tokens and pairs a chunk has / Σ q) for every chunk: each chunk's
    * terms are summed in the query's order, as termSimilarity sums them, so the numbers are the same.
    */
-  similarities(q: QueryTerms): number[] {
+  similarities(q: QueryTerms): Float64Array {
     const hit = new Float64Array(this.count);
-    if (q.total <= 0) return Array.from(hit);
+    if (q.total <= 0) return hit;
     for (const [key, v] of q.weights) {
-      const list = this.holders.get(key);
+      const list = this.holders(key);
       if (list) for (const i of list) hit[i]! += v;
     }
-    return Array.from(hit, (h) => Math.min(1, h / q.total));
+    for (let i = 0; i < hit.length; i++) hit[i] = Math.min(1, hit[i]! / q.total);
+    return hit;
   }
+}
+
+/** Appends a chunk index to an ascending holder list once. */
+function push(list: number[], chunk: number): void {
+  if (list[list.length - 1] !== chunk) list.push(chunk);
 }
 
 const LATIN_END = '.?;!';
@@ -81,7 +115,7 @@ export class CitationStream {
   private inFence = false;
   private modelWroteMarkers = false;
   /** each finished sentence's similarity to every chunk (null: no terms), kept for finish()'s lower bars */
-  private readonly sentences: (number[] | null)[] = [];
+  private readonly sentences: (Float64Array | null)[] = [];
   /** the chunks' terms, built at the first sentence to match */
   private terms?: ChunkTerms;
   readonly cited = new Set<number>();
@@ -217,7 +251,7 @@ export class CitationStream {
   }
 
   /** A sentence's similarity to each chunk; null when it has no terms. */
-  private similarities(sentence: string): number[] | null {
+  private similarities(sentence: string): Float64Array | null {
     const q = buildQuery(sentence);
     if (!q.tokens.length) return null;
     this.terms ??= new ChunkTerms(this.chunks);
@@ -225,15 +259,14 @@ export class CitationStream {
   }
 
   /** Chunks cited by a sentence: every chunk within 1% of the best similarity, above `threshold`, at most 4, each once per answer. */
-  private pick(sims: number[] | null, threshold: number): number[] {
+  private pick(sims: Float64Array | null, threshold: number): number[] {
     if (!sims) return [];
-    const max = Math.max(...sims);
+    let max = -Infinity;
+    for (let i = 0; i < sims.length; i++) if (sims[i]! > max) max = sims[i]!;
     if (!(max >= threshold)) return [];
-    return sims
-      .map((s, i) => [s, i] as const)
-      .filter(([s, i]) => s >= 0.99 * max && !this.cited.has(i))
-      .sort((a, b) => b[0] - a[0])
-      .slice(0, 4)
-      .map(([, i]) => i);
+    const picked: number[] = [];
+    for (let i = 0; i < sims.length; i++) if (sims[i]! >= 0.99 * max && !this.cited.has(i)) picked.push(i);
+    // best first; equal similarities keep chunk order (a stable sort)
+    return picked.sort((a, b) => sims[b]! - sims[a]!).slice(0, 4);
   }
 }

