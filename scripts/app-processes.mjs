@@ -29,7 +29,7 @@ export function ingestNodeArgs(env) {
  * short-lived garbage (parsed bodies, rows, reply JSON, streamed pieces); with V8's default young generation
  * (16 MB semi-spaces) it is scavenged often and part of it is promoted and collected again by the old
  * generation. 64 MB semi-spaces cut the api's CPU per streamed chat completion by ~8% and per retrieval query
- * by ~15% on the bench, for ~50 MB more RSS each. NODE_SEMI_SPACE_MB overrides it (0: V8's default).
+ * by ~9% on the bench, for ~50 MB more RSS each. NODE_SEMI_SPACE_MB overrides it (0: V8's default).
  */
 export function serviceNodeArgs(env) {
   const raw = env.NODE_SEMI_SPACE_MB;

@@ -88,10 +88,28 @@ test('launcher: creates the database, prints URL and key, serves the API, stops 
     expect(readFileSync(path.join(dataDir, 'api_key'), 'utf8').trim()).toBe(key);
     const res = await fetch(`http://127.0.0.1:${port}/api/v1/datasets`, { headers: { Authorization: `Bearer ${key}` } });
     expect(await res.json()).toEqual({ code: 0, data: [], total_datasets: 0 });
+    // the api and the retrieval service run with the larger young generation (NODE_SEMI_SPACE_MB), the others without
+    const flagsOf = (main: string) => appPids(dataDir, main).map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+    for (const main of ['apps/api/dist/main.js', 'apps/retrieval/dist/main.js']) {
+      expect(flagsOf(main)).toEqual([expect.arrayContaining(['--max-semi-space-size=64'])]);
+    }
+    expect(flagsOf('apps/embedding/dist/main.js')).toEqual([expect.not.arrayContaining(['--max-semi-space-size=64'])]);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(l.out).toContain('stopped.');
+  } finally {
+    await cleanUp(l);
+  }
+});
+
+test('launcher: a bad NODE_SEMI_SPACE_MB stops it with a clear message before anything is created', async () => {
+  const l = await launch({ NODE_SEMI_SPACE_MB: 'lots' });
+  try {
+    const code = await new Promise<number | null>((resolve) => (l.child.exitCode !== null ? resolve(l.child.exitCode) : l.child.once('exit', resolve)));
+    expect(code).toBe(1);
+    expect(l.out).toContain('NODE_SEMI_SPACE_MB must be an integer from 0 to 1024, got lots');
+    expect(l.out).not.toContain('applying database migrations');
   } finally {
     await cleanUp(l);
   }

@@ -20,7 +20,10 @@ export interface CitableChunk {
   tokens: string;
 }
 
-/** Token ids below this bound pack a pair into one number key (ids are assigned per answer's chunks). */
+/**
+ * Token ids below this bound pack a pair into one number key (ids are assigned per answer's chunks, so a
+ * chunk set with a million distinct tokens is the only one whose later pairs are not indexed).
+ */
 const PAIR_SHIFT = 0x100000;
 
 /**
@@ -74,7 +77,8 @@ export class ChunkTerms {
     }
     const a = this.ids.get(key.slice(0, space));
     const b = this.ids.get(key.slice(space + 1));
-    return a === undefined || b === undefined ? undefined : this.pairHolders.get(a * PAIR_SHIFT + b);
+    // the index holds no pair with an id past PAIR_SHIFT (its key could collide with another pair's)
+    return a === undefined || b === undefined || a >= PAIR_SHIFT || b >= PAIR_SHIFT ? undefined : this.pairHolders.get(a * PAIR_SHIFT + b);
   }
 
   /**
