@@ -79,7 +79,8 @@ export async function pool(n, concurrency, fn) {
 
 /**
  * @param {{ base: string, key: string, modelUrl: string, requests: number, concurrency: number,
- *           call: Function, upload: Function, waitDone: Function, cpu?: () => Record<string, number>, dbName?: string }} o
+ *           call: Function, upload: Function, waitDone: Function, cpu?: () => Record<string, number>, dbName?: string,
+ *           quiet?: () => Promise<void> }} o  quiet: waits for the stack to idle before the measured streams
  */
 export async function chatOverhead(o) {
   // an assistant over a small parsed dataset, so retrieval and citations are part of the path
@@ -108,6 +109,7 @@ export async function chatOverhead(o) {
       (b) => /"answer":"[^"]/.test(b),
     );
   await pool(warm, Math.min(o.concurrency, warm), (i) => viaChat(o.requests + i)); // warm-up
+  await o.quiet?.();
   const model = await pool(o.requests, o.concurrency, direct);
   const cpu0 = o.cpu?.() ?? {};
   const server0 = serverCpuTicks(o.dbName);

@@ -160,6 +160,28 @@ function cpuSeconds() {
   return out;
 }
 
+/**
+ * Waits until the stack is idle — all apps together below 5 % of a core over a second, twice in a row — or
+ * `maxSecs` passed; returns the seconds waited and the last second's CPU by app. Work left over from earlier
+ * sections (index maintenance, a worker's post-load garbage collection) otherwise lands in the next section's
+ * measurement window.
+ */
+async function waitQuiet(maxSecs) {
+  const t0 = performance.now();
+  let quiet = 0;
+  let first;
+  let last = {};
+  while (quiet < 2 && performance.now() - t0 < maxSecs * 1000) {
+    const a = cpuSeconds();
+    await sleep(1000);
+    const b = cpuSeconds();
+    last = Object.fromEntries(Object.keys(b).map((k) => [k, Number((b[k] - (a[k] ?? 0)).toFixed(2))]));
+    first ??= last;
+    quiet = Object.values(last).reduce((x, y) => x + y, 0) < 0.05 ? quiet + 1 : 0;
+  }
+  return { secs: (performance.now() - t0) / 1000, quiet: quiet >= 2, first, last };
+}
+
 /** Resident memory of an app: its process plus its children's (kB field of /proc/<pid>/status). */
 function memoryOf(child, field) {
   let bytes = 0;
@@ -501,7 +523,14 @@ async function main() {
 
   if (opts.chat > 0 && chatModel) {
     log(`chat: ${opts.chat} streaming completions at concurrency ${opts.chatConcurrency}, against the model directly and through the chat API...`);
-    results.chatOverhead = await chatOverhead({ base: BASE, key: KEY, modelUrl: chatModel.baseUrl, requests: opts.chat, concurrency: opts.chatConcurrency, call, upload, waitDone, cpu: children.length ? cpuSeconds : undefined, dbName: dbUrl ? new URL(dbUrl).pathname.slice(1) : undefined });
+    results.chatOverhead = await chatOverhead({ base: BASE, key: KEY, modelUrl: chatModel.baseUrl, requests: opts.chat, concurrency: opts.chatConcurrency, call, upload, waitDone, cpu: children.length ? cpuSeconds : undefined,
+      // before the measured streams: the stack idle (apps only when this script booted them)
+      quiet: children.length
+        ? async () => {
+            const w = await waitQuiet(30);
+            log(`  waited ${w.secs.toFixed(1)} s for the stack to idle (CPU s in the first second: ${JSON.stringify(w.first)})${w.quiet ? '' : '; it did not, in the last second: ' + JSON.stringify(w.last)}`);
+          }
+        : undefined, dbName: dbUrl ? new URL(dbUrl).pathname.slice(1) : undefined });
     const c = results.chatOverhead;
     log(`  model alone: TTFB p50 ${c.model.ttfbP50.toFixed(1)} ms, total p50 ${c.model.totalP50.toFixed(1)} ms`);
     log(`  through chat: TTFB p50 ${c.chat.ttfbP50.toFixed(1)} ms (p95 ${c.chat.ttfbP95.toFixed(1)}), total p50 ${c.chat.totalP50.toFixed(1)} ms (p95 ${c.chat.totalP95.toFixed(1)})`);
