@@ -1,4 +1,6 @@
-// Deterministic synthetic corpus for the benchmark: English and Chinese prose in txt, md, html and pdf.
+// Deterministic synthetic corpus for the benchmark: English and Chinese prose in txt, md, html and pdf, drawn
+// uniformly from a ~70-word vocabulary per language; and (zipfText / zipfQueries) English-like text drawn from a
+// 50,000-word vocabulary with Zipf's law, as word frequencies of real prose are.
 
 const EN = (
   'retrieval index chunk document parser embedding vector search hybrid keyword semantic knowledge ' +
@@ -115,4 +117,74 @@ export function queries(r, n) {
   return Array.from({ length: n }, (_, i) =>
     i % 2 === 0 ? Array.from({ length: 3 }, () => pick(r, EN)).join(' ') : Array.from({ length: 2 }, () => pick(r, ZH)).join(''),
   );
+}
+
+// ---------------------------------------------------------------- Zipfian English-like text
+const CONSONANTS = 'bcdfghjklmnprstvwz';
+const VOWELS = 'aeiou';
+const SYLLABLES = [...CONSONANTS].flatMap((c) => [...VOWELS].map((v) => c + v));
+const ZIPF_WORDS = 50_000;
+let zipf;
+
+/** The vocabulary (pronounceable pseudo-words, each distinct) and its cumulative Zipf–Mandelbrot weights. */
+function zipfVocabulary() {
+  if (zipf) return zipf;
+  const words = [];
+  for (let i = 0; i < ZIPF_WORDS; i++) {
+    // at least two syllables: base-90 digits of i + 90
+    let n = i + SYLLABLES.length;
+    let w = '';
+    while (n > 0) {
+      w = SYLLABLES[n % SYLLABLES.length] + w;
+      n = Math.floor(n / SYLLABLES.length);
+    }
+    words.push(w);
+  }
+  // p(rank k) ∝ 1 / (k + 2.7): the most frequent words act as stop words, most words are rare
+  const cdf = new Float64Array(ZIPF_WORDS);
+  let sum = 0;
+  for (let k = 0; k < ZIPF_WORDS; k++) cdf[k] = sum += 1 / (k + 1 + 2.7);
+  zipf = { words, cdf, sum };
+  return zipf;
+}
+
+/** A word rank drawn with Zipf's law, at or past `from`. */
+function zipfRank(r, from = 0) {
+  const { cdf, sum } = zipfVocabulary();
+  const lo0 = from ? cdf[from - 1] : 0;
+  const x = lo0 + r() * (sum - lo0);
+  let lo = from;
+  let hi = ZIPF_WORDS - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cdf[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** English-like text of roughly `bytes` bytes whose word frequencies follow Zipf's law, in paragraphs. */
+export function zipfText(r, bytes) {
+  const { words } = zipfVocabulary();
+  const out = [];
+  let size = 0;
+  while (size < bytes) {
+    const sentences = [];
+    for (let s = 4 + Math.floor(r() * 4); s > 0; s--) {
+      const n = 8 + Math.floor(r() * 12);
+      const ws = Array.from({ length: n }, () => words[zipfRank(r)]);
+      ws[0] = ws[0][0].toUpperCase() + ws[0].slice(1);
+      sentences.push(ws.join(' ') + '.');
+    }
+    const p = sentences.join(' ');
+    out.push(p);
+    size += p.length + 2;
+  }
+  return out.join('\n\n');
+}
+
+/** Queries of three content words (Zipf-drawn past the 100 most frequent words, as search terms are). */
+export function zipfQueries(r, n) {
+  const { words } = zipfVocabulary();
+  return Array.from({ length: n }, () => Array.from({ length: 3 }, () => words[zipfRank(r, 100)]).join(' '));
 }

@@ -15,6 +15,9 @@
 // --ingest-replicas: ingest-worker processes in the self-booted stack (default as `npm start`: one per core, at most 4; INGEST_REPLICAS works too).
 // Every section can run alone: set the others to 0 (e.g. --mb 0 --chunks 0 --chat 0 --office-mb 0 --ocr-pages 8).
 // --settle: seconds to wait after the retrieval corpus is indexed, so background index builds finish.
+// --corpus: the retrieval corpus and its queries: `uniform` (default; English drawn uniformly from ~70 words, so
+// every query term is in about a third of the chunks) or `zipf` (English-like words with Zipf's law over a
+// 50,000-word vocabulary, queries of three content words).
 // --chat: streaming chat completions measured against a local OpenAI-protocol model (0 = skip; needs the
 // self-booted stack, which is pointed at that model).
 //
@@ -29,7 +32,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { migrateDeploy } from '../../packages/db/scripts/migrate.mjs';
-import { html, markdown, pdf, queries, rng, text } from './corpus.mjs';
+import { html, markdown, pdf, queries, rng, text, zipfQueries, zipfText } from './corpus.mjs';
 import { chatOverhead, startChatModel } from './chat.mjs';
 import { serverCpuDelta, serverCpuTicks } from './proc.mjs';
 import { ingestNodeArgs, ingestReplicas, serviceNodeArgs } from '../app-processes.mjs';
@@ -49,6 +52,7 @@ const opts = {
   queries: Number(arg('queries', 2000)),
   concurrency: Number(arg('concurrency', 8)),
   settle: Number(arg('settle', 90)),
+  corpus: arg('corpus', 'uniform'),
   baseUrl: arg('base-url', ''),
   apiKey: arg('api-key', ''),
   chat: Number(arg('chat', 1000)),
@@ -357,7 +361,7 @@ function percentile(sorted, p) {
 }
 
 async function retrievalLatency(datasetId, n, concurrency) {
-  const qs = queries(rng(7), n + 50);
+  const qs = opts.corpus === 'zipf' ? zipfQueries(rng(7), n + 50) : queries(rng(7), n + 50);
   for (const q of qs.slice(0, 50)) await call('POST', '/api/v1/retrieval', { dataset_ids: [datasetId], question: q }); // warm-up
   const lat = [];
   let next = 50;
@@ -498,10 +502,15 @@ async function main() {
   }
 
   if (opts.chunks > 0) {
-    // chunk_token_num 128 closes a chunk once it exceeds 128 tokens: measured ~1.2 KB of this English each
-    const bytes = opts.chunks * 1230;
-    log(`building a retrieval corpus of ~${opts.chunks} chunks (${(bytes / MB).toFixed(0)} MB, chunk_token_num 128)...`);
-    const files = splitFiles(rng(3), 'txt', 'en', bytes, 4 * MB);
+    // chunk_token_num 128 closes a chunk once it exceeds 128 tokens: measured ~1.2 KB of the uniform English
+    // each, ~430 bytes of the Zipfian words (short pseudo-words take ~2.5 bytes per token)
+    const bytes = opts.chunks * (opts.corpus === 'zipf' ? 430 : 1230);
+    log(`building a retrieval corpus of ~${opts.chunks} chunks (${(bytes / MB).toFixed(0)} MB, chunk_token_num 128, ${opts.corpus} words)...`);
+    if (opts.corpus !== 'uniform' && opts.corpus !== 'zipf') throw new Error(`--corpus must be uniform or zipf, got ${opts.corpus}`);
+    const files =
+      opts.corpus === 'zipf'
+        ? Array.from({ length: Math.ceil(bytes / (4 * MB)) }, (_, i) => ({ name: `zipf-${i}.txt`, content: Buffer.from(zipfText(rng(3 + i), Math.min(4 * MB, bytes - i * 4 * MB))) }))
+        : splitFiles(rng(3), 'txt', 'en', bytes, 4 * MB);
     const res = await ingest('bench-retrieval', files, { chunk_token_num: 128 });
     results.retrievalCorpus = res;
     log(`  ${res.chunks} chunks indexed at ${res.mbPerSec.toFixed(2)} MB/s, ${res.chunksPerSec.toFixed(0)} chunks/s; letting index maintenance settle...`);
