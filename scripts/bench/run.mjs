@@ -14,7 +14,8 @@
 // under .bench/ and uploaded as a streamed multipart body; each prints the peak RSS of every process during it.
 // --ingest-replicas: ingest-worker processes in the self-booted stack (default as `npm start`: one per core, at most 4; INGEST_REPLICAS works too).
 // Every section can run alone: set the others to 0 (e.g. --mb 0 --chunks 0 --chat 0 --office-mb 0 --ocr-pages 8).
-// --settle: seconds to wait after the retrieval corpus is indexed, so background index builds finish.
+// --settle: seconds to wait after the retrieval corpus is indexed, so background index builds finish; then (self-booted
+// stack) until the apps idle, at most 30 s more. The chat section waits for the stack to idle too.
 // --corpus: the retrieval corpus and its queries: `uniform` (default; English drawn uniformly from ~70 words, so
 // every query term is in about a third of the chunks) or `zipf` (English-like words with Zipf's law over a
 // 50,000-word vocabulary, queries of three content words).
@@ -516,6 +517,10 @@ async function main() {
     log(`  ${res.chunks} chunks indexed at ${res.mbPerSec.toFixed(2)} MB/s, ${res.chunksPerSec.toFixed(0)} chunks/s; letting index maintenance settle...`);
     if (dbUrl) await vacuumUnlessAutovacuum(dbUrl);
     await sleep(opts.settle * 1000);
+    if (children.length) {
+      const w = await waitQuiet(30);
+      log(`  waited ${w.secs.toFixed(1)} s more for the stack to idle (CPU s in the first second: ${JSON.stringify(w.first)})${w.quiet ? '' : '; it did not, in the last second: ' + JSON.stringify(w.last)}`);
+    }
     results.retrieval = await retrievalLatency(res.datasetId, opts.queries, opts.concurrency);
     const q = results.retrieval;
     log(`  retrieval over HTTP, concurrency ${opts.concurrency}: p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms, p99 ${q.p99.toFixed(1)} ms, ${q.qps.toFixed(0)} req/s`);
