@@ -67,6 +67,10 @@ const opts = {
   // as `npm start` runs it: one ingest-worker per core, at most 4
   ingestReplicas: ingestReplicas(process.env, arg('ingest-replicas')),
 };
+if (opts.corpus !== 'uniform' && opts.corpus !== 'zipf') {
+  console.error(`--corpus must be uniform or zipf, got ${opts.corpus}`);
+  process.exit(2);
+}
 const log = (...a) => console.log('[bench]', ...a);
 
 // ---------------------------------------------------------------- stack
@@ -167,9 +171,9 @@ function cpuSeconds() {
 
 /**
  * Waits until the stack is idle — all apps together below 5 % of a core over a second, twice in a row — or
- * `maxSecs` passed; returns the seconds waited and the last second's CPU by app. Work left over from earlier
- * sections (index maintenance, a worker's post-load garbage collection) otherwise lands in the next section's
- * measurement window.
+ * `maxSecs` passed; returns the seconds waited, whether it got quiet, and the first and last second's CPU by
+ * app. Work left over from earlier sections (index maintenance, a worker's post-load garbage collection)
+ * otherwise lands in the next section's measurement window.
  */
 async function waitQuiet(maxSecs) {
   const t0 = performance.now();
@@ -507,7 +511,6 @@ async function main() {
     // each, ~430 bytes of the Zipfian words (short pseudo-words take ~2.5 bytes per token)
     const bytes = opts.chunks * (opts.corpus === 'zipf' ? 430 : 1230);
     log(`building a retrieval corpus of ~${opts.chunks} chunks (${(bytes / MB).toFixed(0)} MB, chunk_token_num 128, ${opts.corpus} words)...`);
-    if (opts.corpus !== 'uniform' && opts.corpus !== 'zipf') throw new Error(`--corpus must be uniform or zipf, got ${opts.corpus}`);
     const files =
       opts.corpus === 'zipf'
         ? Array.from({ length: Math.ceil(bytes / (4 * MB)) }, (_, i) => ({ name: `zipf-${i}.txt`, content: Buffer.from(zipfText(rng(3 + i), Math.min(4 * MB, bytes - i * 4 * MB))) }))
