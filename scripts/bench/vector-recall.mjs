@@ -1,9 +1,10 @@
 // Recall of the in-memory engine's vector leg (usearch HNSW, i8) against an exact scan, on the bench corpus
 // embedded by the built-in hashing embedder, for several search expansions (ef), with the cost per query.
-//   npm run build && node scripts/bench/vector-recall.mjs [N=100000] [ef list=128,96,64]
+//   npm run build && node scripts/bench/vector-recall.mjs [N=100000] [ef list=128,96,64] [uniform|zipf]
+// zipf: the Zipfian corpus and queries of run.mjs --corpus zipf (chunks of ~430 bytes).
 // "within .01 of 64th": share of returned hits whose similarity is at most 0.01 below the exact 64th best
 // (near-ties count as found); "mean sim gap": mean similarity of the returned hits minus the exact ones'.
-import { text, rng, queries } from './corpus.mjs';
+import { text, rng, queries, zipfQueries, zipfText } from './corpus.mjs';
 import { analyze, analyzeToString, buildQuery } from '@ragnest/nlp';
 import { HashingEmbedder } from '@ragnest/embedding';
 import { MemorySearchIndex } from '@ragnest/search';
@@ -11,8 +12,9 @@ const N = Number(process.argv[2] ?? 100000);
 const emb = new HashingEmbedder({ tokenize: analyze });
 const r = rng(5);
 const rows = [];
-for (let i = 0; i < N; i++) { const lang = i % 2 ? 'zh' : 'en'; const content = text(r, lang, lang === 'zh' ? 350 : 500); rows.push({ id: 'c' + i, tenantId: 't', datasetId: 'd', documentId: 'doc' + (i % 500), tokens: analyzeToString(content), vector: emb.embedText(content), available: true }); }
-const qs = queries(rng(7), 300).map((q) => emb.embedText(q));
+const zipf = process.argv[4] === 'zipf';
+for (let i = 0; i < N; i++) { const lang = i % 2 ? 'zh' : 'en'; const content = zipf ? zipfText(r, 430) : text(r, lang, lang === 'zh' ? 350 : 500); rows.push({ id: 'c' + i, tenantId: 't', datasetId: 'd', documentId: 'doc' + (i % 500), tokens: analyzeToString(content), vector: emb.embedText(content), available: true }); }
+const qs = (zipf ? zipfQueries(rng(7), 300) : queries(rng(7), 300)).map((q) => emb.embedText(q));
 const exact = new MemorySearchIndex({ exactBelow: 1e9 });
 for (let i = 0; i < N; i += 256) exact.upsertSync(rows.slice(i, i + 256));
 const ex = qs.map((qv) => exact.searchSync({ filter: { tenantId: 't', datasetIds: ['d'] }, queryTokens: [], queryVector: qv, textLimit: 0, vectorLimit: 64 }));
