@@ -191,6 +191,13 @@ async function waitQuiet(maxSecs) {
   return { secs: (performance.now() - t0) / 1000, quiet: quiet >= 2, first, last };
 }
 
+/** Before a measured section: waits (at most 30 s) for the stack this script booted to idle, and says how long. */
+async function settleQuietly() {
+  if (!children.length) return;
+  const w = await waitQuiet(30);
+  log(`  waited ${w.secs.toFixed(1)} s for the stack to idle (CPU s in the first second: ${JSON.stringify(w.first)})${w.quiet ? '' : '; it did not, in the last second: ' + JSON.stringify(w.last)}`);
+}
+
 /** Resident memory of an app: its process plus its children's (kB field of /proc/<pid>/status). */
 function memoryOf(child, field) {
   let bytes = 0;
@@ -520,10 +527,7 @@ async function main() {
     log(`  ${res.chunks} chunks indexed at ${res.mbPerSec.toFixed(2)} MB/s, ${res.chunksPerSec.toFixed(0)} chunks/s; letting index maintenance settle...`);
     if (dbUrl) await vacuumUnlessAutovacuum(dbUrl);
     await sleep(opts.settle * 1000);
-    if (children.length) {
-      const w = await waitQuiet(30);
-      log(`  waited ${w.secs.toFixed(1)} s more for the stack to idle (CPU s in the first second: ${JSON.stringify(w.first)})${w.quiet ? '' : '; it did not, in the last second: ' + JSON.stringify(w.last)}`);
-    }
+    await settleQuietly();
     results.retrieval = await retrievalLatency(res.datasetId, opts.queries, opts.concurrency);
     const q = results.retrieval;
     log(`  retrieval over HTTP, concurrency ${opts.concurrency}: p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms, p99 ${q.p99.toFixed(1)} ms, ${q.qps.toFixed(0)} req/s`);
@@ -541,13 +545,8 @@ async function main() {
   if (opts.chat > 0 && chatModel) {
     log(`chat: ${opts.chat} streaming completions at concurrency ${opts.chatConcurrency}, against the model directly and through the chat API...`);
     results.chatOverhead = await chatOverhead({ base: BASE, key: KEY, modelUrl: chatModel.baseUrl, requests: opts.chat, concurrency: opts.chatConcurrency, call, upload, waitDone, cpu: children.length ? cpuSeconds : undefined,
-      // before the measured streams: the stack idle (apps only when this script booted them)
-      quiet: children.length
-        ? async () => {
-            const w = await waitQuiet(30);
-            log(`  waited ${w.secs.toFixed(1)} s for the stack to idle (CPU s in the first second: ${JSON.stringify(w.first)})${w.quiet ? '' : '; it did not, in the last second: ' + JSON.stringify(w.last)}`);
-          }
-        : undefined, dbName: dbUrl ? new URL(dbUrl).pathname.slice(1) : undefined });
+      // before the measured streams: the stack idle
+      quiet: settleQuietly, dbName: dbUrl ? new URL(dbUrl).pathname.slice(1) : undefined });
     const c = results.chatOverhead;
     log(`  model alone: TTFB p50 ${c.model.ttfbP50.toFixed(1)} ms, total p50 ${c.model.totalP50.toFixed(1)} ms`);
     log(`  through chat: TTFB p50 ${c.chat.ttfbP50.toFixed(1)} ms (p95 ${c.chat.ttfbP95.toFixed(1)}), total p50 ${c.chat.totalP50.toFixed(1)} ms (p95 ${c.chat.totalP95.toFixed(1)})`);

@@ -223,5 +223,4 @@ export class AccountsService {
       if (!isUniqueViolation(err)) throw err;
     }
   }
-
 }
