@@ -153,4 +153,117 @@ test('an unreachable server is a clear LlmError', async () => {
   const err = await model({ baseUrl: 'http://127.0.0.1:9/v1' }).complete([{ role: 'user', content: 'q' }], {}, new AbortController().signal).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(LlmError);
   expect((err as LlmError).message).toContain('Cannot reach the model');
+  const streamed = await collect(model({ baseUrl: 'http://127.0.0.1:9/v1' }).stream([{ role: 'user', content: 'q' }], {}, new AbortController().signal)).catch((e: unknown) => e);
+  expect(streamed).toBeInstanceOf(LlmError);
+  expect((streamed as LlmError).message).toContain('Cannot reach the model local-model@OpenAI-API-Compatible: connect ECONNREFUSED');
+  expect((streamed as LlmError).retryable).toBe(true);
+});
+
+describe('the streaming protocol from a raw server', () => {
+  // answers every request with what `respond` writes, counting connections
+  let respond: (res: import('node:http').ServerResponse) => void = (res) => res.end();
+  let connections = 0;
+  let raw: import('node:http').Server;
+  let rawUrl = '';
+  const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+  beforeAll(async () => {
+    const { createServer } = await import('node:http');
+    raw = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => respond(res));
+    });
+    raw.keepAliveTimeout = 10_000;
+    raw.on('connection', () => connections++);
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    rawUrl = `http://127.0.0.1:${(raw.address() as import('node:net').AddressInfo).port}/v1`;
+  });
+  afterAll(async () => {
+    raw.closeAllConnections();
+    await new Promise((r) => raw.close(r));
+  });
+  const texts = async (m = model({ baseUrl: rawUrl })) =>
+    (await collect(m.stream([{ role: 'user', content: 'q' }], {}, new AbortController().signal))).flatMap((d) => (d.type === 'text' ? [d.text] : []));
+
+  test('events split across packets, CRLF lines and comments are read; the connection is kept for the next call', async () => {
+    respond = (res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      const body = `: keep-alive\r\n\r\n${chunk('Hel')}${chunk('lo')}`.replace(/\n\n/g, '\r\n\r\n');
+      res.write(body.slice(0, 17));
+      setTimeout(() => res.end(`${body.slice(17)}data: [DONE]\n\n`), 20);
+    };
+    const before = connections;
+    expect(await texts()).toEqual(['Hel', 'lo']);
+    expect(await texts()).toEqual(['Hel', 'lo']);
+    expect(connections - before).toBe(1);
+  });
+
+  test('nothing after [DONE] is taken as answer', async () => {
+    respond = (res) => res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end(`${chunk('a')}data: [DONE]\n\n${chunk('b')}`);
+    expect(await texts()).toEqual(['a']);
+  });
+
+  test('a gzip-compressed stream is decoded', async () => {
+    const { gzipSync } = await import('node:zlib');
+    respond = (res) => res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Content-Encoding': 'gzip' }).end(gzipSync(`${chunk('zip')}${chunk('ped')}data: [DONE]\n\n`));
+    expect(await texts()).toEqual(['zip', 'ped']);
+  });
+
+  test('an error event mid-stream is an LlmError with the provider message, after the pieces before it', async () => {
+    respond = (res) => res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end(`${chunk('partial')}data: {"error":{"message":"context length exceeded"}}\n\n`);
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const d of model({ baseUrl: rawUrl }).stream([{ role: 'user', content: 'q' }], {}, new AbortController().signal)) if (d.type === 'text') seen.push(d.text);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['partial']);
+    expect(err).toBeInstanceOf(LlmError);
+    expect((err as LlmError).message).toBe('The model local-model@OpenAI-API-Compatible failed: context length exceeded');
+  });
+
+  test('an unreadable event is an LlmError naming it', async () => {
+    respond = (res) => res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end('data: {not json\n\n');
+    const err = await texts().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LlmError);
+    expect((err as LlmError).message).toContain('unreadable stream event: {not json');
+  });
+
+  test('an error status with a plain-text body reports that text', async () => {
+    respond = (res) => res.writeHead(502, { 'Content-Type': 'text/plain' }).end('bad gateway upstream');
+    const err = await texts().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LlmError);
+    expect((err as LlmError).message).toBe('The model local-model@OpenAI-API-Compatible failed (HTTP 502): bad gateway upstream');
+    expect((err as LlmError).retryable).toBe(true);
+  });
+
+  test('a connection cut mid-stream is an LlmError, not a quiet end', async () => {
+    respond = (res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write(chunk('cut'));
+      setTimeout(() => res.socket?.destroy(), 20);
+    };
+    const err = await texts().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LlmError);
+    expect((err as LlmError).message).toContain('stopped streaming');
+  });
+
+  test('aborting a gzip-compressed stream ends the iteration', async () => {
+    const { createGzip } = await import('node:zlib');
+    respond = (res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Content-Encoding': 'gzip' });
+      const z = createGzip();
+      z.pipe(res);
+      z.write(chunk('first'));
+      z.flush();
+    };
+    const ctl = new AbortController();
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const d of model({ baseUrl: rawUrl }).stream([{ role: 'user', content: 'q' }], {}, ctl.signal)) {
+        if (d.type === 'text') seen.push(d.text);
+        ctl.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['first']);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(LlmError);
+  });
 });
