@@ -380,6 +380,7 @@ async function retrievalLatency(datasetId, n, concurrency) {
   const cpu0 = { ...cpuSeconds(), 'bench client': selfCpuSeconds() };
   const server0 = serverCpuTicks();
   const t0 = performance.now();
+  const mono0 = process.hrtime.bigint() / 1000n;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < qs.length) {
@@ -391,6 +392,8 @@ async function retrievalLatency(datasetId, n, concurrency) {
     }),
   );
   const secs = (performance.now() - t0) / 1000;
+  // the measured window on the monotonic clock (µs), the clock of V8 CPU profiles (BENCH_CPU_PROFILE)
+  if (process.env.BENCH_CPU_PROFILE) log(`  retrieval window (monotonic µs): ${mono0}-${process.hrtime.bigint() / 1000n}`);
   const cpu1 = { ...cpuSeconds(), ...serverCpuDelta(server0, serverCpuTicks()), 'bench client': selfCpuSeconds() };
   // CPU milliseconds per query, by app (the apps only when this script booted them), Postgres (every
   // backend, so other work on the machine shows up too), Redis, and this client
