@@ -20,6 +20,8 @@ export interface OpenAICompatibleChatOptions {
 }
 
 const TIMEOUT = Symbol('llm-timeout');
+/** How long the end of a streamed response is awaited after its `[DONE]` event. */
+const DONE_GRACE_MS = 1_000;
 
 function estimateUsage(messages: LlmMessage[], completion: string): LlmUsage {
   const promptTokens = messages.reduce((n, m) => n + countTokens(m.content) + 4, 0);
@@ -163,9 +165,9 @@ export class OpenAICompatibleChatModel implements ChatModel {
     let res: RawResponse | undefined;
     try {
       timer = setTimeout(check, this.timeoutMs);
-      const body = JSON.stringify({ ...this.body(messages, params), stream: true, stream_options: { include_usage: true } });
+      const request = JSON.stringify({ ...this.body(messages, params), stream: true, stream_options: { include_usage: true } });
       try {
-        res = await httpRequest(new URL(`${this.baseUrl}/chat/completions`), { method: 'POST', headers: this.headers, body, signal: ctl.signal });
+        res = await httpRequest(new URL(`${this.baseUrl}/chat/completions`), { method: 'POST', headers: this.headers, body: request, signal: ctl.signal });
       } catch (err) {
         if (ctl.signal.aborted) throw err;
         throw new LlmError(`Cannot reach the model ${this.id}: ${messageOf(err)}`, 502, true);
@@ -182,8 +184,9 @@ export class OpenAICompatibleChatModel implements ChatModel {
         },
       });
       res.body.setEncoding('utf8');
-      // read to the end even after [DONE], so the connection goes back to the keep-alive pool
-      for await (const received of res.body as AsyncIterable<string>) {
+      // leaving the loop at [DONE] must not destroy the body (see below)
+      const body = res.body;
+      for await (const received of body.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
         waiting = false;
         parser.feed(received);
         const batch = events;
@@ -216,8 +219,26 @@ export class OpenAICompatibleChatModel implements ChatModel {
             thinking = false;
           }
         }
+        if (done) break;
         waitingSince = performance.now();
         waiting = true;
+      }
+      if (done && !body.readableEnded) {
+        // the rest, normally just the end of the response, is read and dropped so the connection can be reused;
+        // a server that holds the response open after [DONE] is waited for only briefly, then cut off
+        await new Promise<void>((resolve) => {
+          const finish = () => {
+            clearTimeout(grace);
+            body.off('end', finish);
+            body.off('close', finish);
+            resolve();
+          };
+          const grace = setTimeout(finish, DONE_GRACE_MS);
+          body.once('end', finish);
+          body.once('close', finish);
+          body.resume();
+        });
+        if (!body.readableEnded) body.destroy();
       }
       if (thinking) yield { type: 'text', text: '</think>' };
       if (timedOut) throw new LlmError(`The model ${this.id} did not answer within ${this.timeoutMs} ms`, 504, true);

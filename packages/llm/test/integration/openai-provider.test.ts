@@ -202,6 +202,22 @@ describe('the streaming protocol from a raw server', () => {
     expect(await texts()).toEqual(['a']);
   });
 
+  test('a server that holds the response open after [DONE] does not hold up the answer', async () => {
+    let held: import('node:http').ServerResponse | undefined;
+    respond = (res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write(`${chunk('done')}data: [DONE]\n\n`);
+      held = res;
+    };
+    const started = Date.now();
+    const out = await collect(model({ baseUrl: rawUrl, timeoutMs: 5_000 }).stream([{ role: 'user', content: 'q' }], {}, new AbortController().signal));
+    expect(out.filter((d) => d.type === 'text')).toEqual([{ type: 'text', text: 'done' }]);
+    expect(out.at(-1)?.type).toBe('usage');
+    // cut off after a one-second grace, long before the five-second idle timeout
+    expect(Date.now() - started).toBeLessThan(2_500);
+    held?.end();
+  });
+
   test('a gzip-compressed stream is decoded', async () => {
     const { gzipSync } = await import('node:zlib');
     respond = (res) => res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Content-Encoding': 'gzip' }).end(gzipSync(`${chunk('zip')}${chunk('ped')}data: [DONE]\n\n`));
