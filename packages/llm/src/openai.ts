@@ -89,14 +89,14 @@ const messageOf = (err: unknown): string =>
 interface StreamChunk {
   choices?: { delta?: { content?: string | null; reasoning_content?: string | null } | null }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
-  error?: { message?: unknown } | string;
+  error?: { message?: unknown } | string | null;
 }
 
 /**
  * Any server speaking OpenAI's chat-completions protocol (OpenAI, DeepSeek, DashScope compatible mode,
  * Ollama, vLLM, Xinference, LM Studio…): whole answers through the official `openai` client, streamed ones
- * over node:http (see `stream`). Retries are left to the
- * caller: a chat answer that already streamed to a user cannot be silently restarted.
+ * over node:http (see `stream`). Retries are left to the caller: a chat answer that already streamed to a
+ * user cannot be silently restarted.
  */
 export class OpenAICompatibleChatModel implements ChatModel {
   readonly id: string;
@@ -162,10 +162,10 @@ export class OpenAICompatibleChatModel implements ChatModel {
     let thinking = false;
     let usage: LlmUsage | undefined;
     let completed = false;
-    let res: RawResponse | undefined;
     try {
       timer = setTimeout(check, this.timeoutMs);
       const request = JSON.stringify({ ...this.body(messages, params), stream: true, stream_options: { include_usage: true } });
+      let res: RawResponse;
       try {
         res = await httpRequest(new URL(`${this.baseUrl}/chat/completions`), { method: 'POST', headers: this.headers, body: request, signal: ctl.signal });
       } catch (err) {
@@ -198,7 +198,8 @@ export class OpenAICompatibleChatModel implements ChatModel {
           } catch {
             throw new LlmError(`The model ${this.id} sent an unreadable stream event: ${ev.data.slice(0, 200)}`, 502, false);
           }
-          if (chunk?.error !== undefined || ev.event === 'error') {
+          // some servers send `"error": null` in every chunk
+          if ((chunk?.error !== undefined && chunk.error !== null) || ev.event === 'error') {
             const e = chunk?.error;
             const msg = typeof e === 'string' ? e : typeof e?.message === 'string' ? e.message : ev.data.slice(0, 500);
             throw new LlmError(`The model ${this.id} failed: ${msg}`, 502, false);

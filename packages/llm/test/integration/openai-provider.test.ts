@@ -197,6 +197,12 @@ describe('the streaming protocol from a raw server', () => {
     expect(connections - before).toBe(1);
   });
 
+  test('"error": null in ordinary chunks is not an error', async () => {
+    respond = (res) =>
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: 'fine' } }], error: null })}\n\ndata: [DONE]\n\n`);
+    expect(await texts()).toEqual(['fine']);
+  });
+
   test('nothing after [DONE] is taken as answer', async () => {
     respond = (res) => res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end(`${chunk('a')}data: [DONE]\n\n${chunk('b')}`);
     expect(await texts()).toEqual(['a']);
