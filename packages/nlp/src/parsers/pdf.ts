@@ -263,7 +263,7 @@ function pageTextItems(p: Pdfium, page: number): RawItem[] {
       w.free(buf);
     }
     // One UTF-16 unit per character, except characters beyond the BMP (two): then index by character instead.
-    const chars = text.length === n ? null : Array.from({ length: n }, (_, i) => String.fromCodePoint(w.FPDFText_GetUnicode(tp, i) || 0xfffd));
+    const chars = text.length === n ? null : Array.from({ length: n }, (_, i) => codePoint(w.FPDFText_GetUnicode(tp, i)));
     const code = chars ? (i: number) => chars[i]!.codePointAt(0)! : (i: number) => text.charCodeAt(i);
     const s = p.scratch;
     const items: RawItem[] = [];
@@ -297,6 +297,11 @@ function pageTextItems(p: Pdfium, page: number): RawItem[] {
 }
 
 const utf16 = new TextDecoder('utf-16le');
+
+/** A character from PDFium's (32-bit) code; nothing mapped or out of range is U+FFFD. */
+function codePoint(code: number): string {
+  return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : '\ufffd';
+}
 
 /** Running header/footer texts, from pages spread over the whole document (every page-range task agrees). */
 function learnMargins(d: PdfDoc, total: number, onText: (n: number, items: RawItem[]) => unknown): Set<string> {

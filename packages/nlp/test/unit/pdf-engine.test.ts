@@ -71,7 +71,7 @@ function glyphIds(font: Buffer): Map<number, number> {
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 /** Chinese lines set in the embedded WQY Micro Hei subset: Type0 / Identity-H, codes are glyph ids, ToUnicode maps them back. */
-function embeddedCjkPdf(lines: { x: number; y: number; text: string }[]): Buffer {
+function embeddedCjkPdf(lines: { x: number; y: number; text: string }[], claims: Record<string, string> = {}): Buffer {
   const gids = glyphIds(CJK_FONT);
   const used = new Map<number, number>();
   const encode = (s: string) =>
@@ -84,7 +84,12 @@ function embeddedCjkPdf(lines: { x: number; y: number; text: string }[]): Buffer
       })
       .join('');
   const content = lines.map((l) => `BT /F1 16 Tf ${l.x} ${l.y} Td <${encode(l.text)}> Tj ET`).join('\n');
-  const bf = [...used].map(([g, u]) => `<${hex4(g)}> <${hex4(u)}>`).join('\n');
+  // `claims`: what the ToUnicode CMap says a drawn character is (UTF-16BE, so beyond the BMP is a surrogate pair)
+  const utf16be = (u: number) => {
+    const s = claims[String.fromCodePoint(u)] ?? String.fromCodePoint(u);
+    return Array.from({ length: s.length }, (_, i) => hex4(s.charCodeAt(i))).join('');
+  };
+  const bf = [...used].map(([g, u]) => `<${hex4(g)}> <${utf16be(u)}>`).join('\n');
   const cmap = `/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def /CMapName /Adobe-Identity-UCS def /CMapType 2 def 1 begincodespacerange <0000> <FFFF> endcodespacerange ${used.size} beginbfchar\n${bf}\nendbfchar endcmap CMapName currentdict /CMap defineresource pop end end`;
   const fontFile = CJK_FONT.toString('latin1');
   return rawPdf(
@@ -126,6 +131,13 @@ describe('PDF engine', () => {
     expect([page, x0, top, bottom]).toEqual([1, 72, 792 - 720 - 16, 792 - 700]);
     // seven characters of 1000/1000 em at 16 pt
     expect(x1).toBeCloseTo(72 + 7 * 16, 0);
+  });
+
+  it('keeps characters beyond the BMP (CJK Extension B) whole and in place', async () => {
+    const pdf = embeddedCjkPdf([{ x: 72, y: 720, text: '人工智能知识库' }], { 工: '\u{20000}' });
+    const sections = await collect(parseDocument(memorySource(pdf, 'extb.pdf'), 'pdf', OPTS));
+    expect(sections.map((s) => s.text)).toEqual(['人\u{20000}智能知识库']);
+    expect(sections[0]!.positions![0]![2]).toBeCloseTo(72 + 7 * 16, 0);
   });
 
   it('reads Chinese in a non-embedded Adobe-GB1 font (STSong-Light, UniGB-UCS2-H) through the built-in CMaps', async () => {
