@@ -239,8 +239,10 @@ export function inMargin(l: Line, height: number): boolean {
 
 /** Text whose characters are mostly unmappable glyphs (private use, replacement, controls): a garbled font. */
 export function isGarbled(text: string): boolean {
-  const chars = [...text.replace(/\s+/g, '')];
-  if (chars.length < 10) return false;
-  const bad = chars.filter((c) => /[\p{Co}\ufffd\p{Cc}]/u.test(c)).length;
-  return bad / chars.length > 0.3;
+  const compact = text.replace(/\s+/g, '');
+  // characters, not UTF-16 units (a character beyond the BMP is two); counted without an array of them
+  const chars = compact.length - (compact.match(/[\udc00-\udfff]/g)?.length ?? 0);
+  if (chars < 10) return false;
+  const bad = compact.match(/[\p{Co}\ufffd\p{Cc}]/gu)?.length ?? 0;
+  return bad / chars > 0.3;
 }
