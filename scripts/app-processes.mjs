@@ -13,7 +13,7 @@ export function ingestReplicas(env, override) {
 }
 
 /**
- * Node flags for each ingest-worker. Its live data is small (documents stream, pdf.js pages are released as it
+ * Node flags for each ingest-worker. Its live data is small (documents stream, PDF pages are released as it
  * goes), but with Node's default heap limit garbage from parsing and OCR piles up to ~1 GB before V8 collects
  * it; a limit makes it collect sooner at no measurable cost (peak 782–993 → 666 MB on the bench).
  * INGEST_MAX_OLD_SPACE_MB overrides it.

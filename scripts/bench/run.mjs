@@ -430,7 +430,7 @@ async function main() {
     per.pdf = Array.from({ length: Math.ceil(pdfPages / 50) }, (_, i) => ({ name: `en-${i}.pdf`, content: pdf(r, 50) }));
     const all = Object.values(per).flat();
     // steady state, as a server runs: one small file of each kind first, not counted, so the measured run does not
-    // include each process's one-time loading (the jieba dictionary, pdf.js, the JIT's first compilations)
+    // include each process's one-time loading (the jieba dictionary, PDFium, the JIT's first compilations)
     const w = rng(2);
     await ingest('bench-warmup', [
       { name: 'warm-en.txt', content: Buffer.from(text(w, 'en', 20_000)) },

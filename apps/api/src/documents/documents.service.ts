@@ -136,10 +136,11 @@ export class DocumentsService {
     if (resetChunks) {
       // a real method change makes old chunks meaningless: RAGFlow resets the document
       Object.assign(data, { run: 'UNSTART', progress: 0, progressMsg: '', chunkCount: 0, tokenCount: 0, generation: { increment: 1 } });
+      // the document row first, so a worker's batch in flight commits before its chunks are deleted (chunk-writer.ts)
       await this.db.$transaction([
+        this.db.document.update({ where: { id: documentId }, data }),
         this.db.chunk.deleteMany({ where: { documentId } }),
         this.db.parseTask.updateMany({ where: { documentId, state: { in: ['QUEUED', 'RUNNING'] } }, data: { state: 'CANCEL' } }),
-        this.db.document.update({ where: { id: documentId }, data }),
       ]);
       await this.indexSync.afterChunksCleared(tenantId, [documentId], datasetId);
     } else if ((data.name !== undefined && data.name !== doc.name) || (data.status !== undefined && data.status !== doc.status)) {

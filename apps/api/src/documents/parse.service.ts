@@ -42,10 +42,8 @@ export class ParseService {
     for (const d of toQueue) {
       const generation = d.generation + 1;
       const taskId = newId();
+      // the document row first (see stop)
       await this.db.$transaction([
-        this.db.chunk.deleteMany({ where: { documentId: d.id } }),
-        this.db.parseTask.updateMany({ where: { documentId: d.id, state: { in: ['QUEUED', 'RUNNING'] } }, data: { state: 'CANCEL' } }),
-        this.db.parseTask.create({ data: { id: taskId, documentId: d.id, generation } }),
         this.db.document.update({
           where: { id: d.id },
           data: {
@@ -59,6 +57,9 @@ export class ParseService {
             processDuration: 0,
           },
         }),
+        this.db.chunk.deleteMany({ where: { documentId: d.id } }),
+        this.db.parseTask.updateMany({ where: { documentId: d.id, state: { in: ['QUEUED', 'RUNNING'] } }, data: { state: 'CANCEL' } }),
+        this.db.parseTask.create({ data: { id: taskId, documentId: d.id, generation } }),
       ]);
       queued.push({ taskId, documentId: d.id, generation });
     }
@@ -92,9 +93,9 @@ export class ParseService {
     const notRunning = docs.find((d) => d.run !== 'RUNNING');
     if (notRunning) throw dataError("Can't stop parsing document with progress at 0 or 1");
     for (const d of docs) {
+      // the document row first: a worker's batch holds it (FOR SHARE) while it inserts, so the chunks are deleted
+      // after any batch in flight has committed, and later batches see the new generation (chunk-writer.ts)
       await this.db.$transaction([
-        this.db.chunk.deleteMany({ where: { documentId: d.id } }),
-        this.db.parseTask.updateMany({ where: { documentId: d.id, generation: d.generation }, data: { state: 'CANCEL' } }),
         this.db.document.update({
           where: { id: d.id },
           data: {
@@ -106,6 +107,8 @@ export class ParseService {
             progressMsg: `${d.progressMsg}\n${new Date().toISOString().slice(11, 19)} Cancelled by user.`.trim(),
           },
         }),
+        this.db.chunk.deleteMany({ where: { documentId: d.id } }),
+        this.db.parseTask.updateMany({ where: { documentId: d.id, generation: d.generation }, data: { state: 'CANCEL' } }),
       ]);
     }
     await this.indexSync.afterChunksCleared(tenantId, docs.map((d) => d.id), datasetId);

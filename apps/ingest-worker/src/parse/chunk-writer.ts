@@ -41,12 +41,13 @@ interface Row {
  * text twice in a document) is kept once. Pictures go to object storage before their rows, so a listed image
  * chunk can always be downloaded; puts are idempotent (same key, same bytes). Parent chunks of parent/child
  * chunking are stored unavailable (never retrieved themselves; retrieval swaps matching children for them).
- * Returns the ids of the rows this batch covers, in order, without duplicates.
+ * Returns the ids of the rows this batch covers, in order, without duplicates; null (nothing written) when the
+ * document is no longer parsing this generation.
  *
  * One INSERT ... SELECT FROM unnest(arrays) per batch: ~7× faster than Prisma's createMany for
  * kilobyte-sized rows (measured 11–18 ms vs 80–220 ms for 128 chunks), and ingest throughput depends on it.
  */
-export async function writeChunks(db: PrismaClient, storage: ObjectStorage, ctx: ChunkRowContext, drafts: ChunkDraft[], firstOrd: number): Promise<string[]> {
+export async function writeChunks(db: PrismaClient, storage: ObjectStorage, ctx: ChunkRowContext, drafts: ChunkDraft[], firstOrd: number): Promise<string[] | null> {
   const seen = new Set<string>();
   const rows: Row[] = [];
   const images: { key: string; draft: ChunkDraft }[] = [];
@@ -87,7 +88,14 @@ export async function writeChunks(db: PrismaClient, storage: ObjectStorage, ctx:
     await Promise.all(images.slice(i, i + IMAGE_PUTS).map(({ key, draft }) => storage.put(key, draft.image!.data, { contentType: draft.image!.mime })));
   }
   const col = <K extends keyof Row>(k: K) => rows.map((r) => r[k]);
-  await db.$executeRaw`
+  // Written only while the document is still parsing this generation, checked in the same statement under a
+  // share lock on the document row: a stop, re-parse or reset (which update that row before deleting the
+  // chunks) either waits for this insert and then deletes its rows, or has already moved the generation on,
+  // and then nothing is inserted. A check in a separate query left a window for chunks after a stop.
+  const [res] = await db.$queryRaw<{ current: boolean }[]>`
+    WITH cur AS (
+      SELECT 1 FROM document WHERE id = ${ctx.documentId} AND generation = ${ctx.generation} AND run = 'RUNNING' FOR SHARE
+    ), ins AS (
     INSERT INTO chunk (id, document_id, dataset_id, tenant_id, generation, task_id, ord, content, content_tokens,
                        important_keywords, questions, token_count, positions, doc_type, image_id, mom_id, available, fields, updated_at)
     SELECT u.id, ${ctx.documentId}, ${ctx.datasetId}, ${ctx.tenantId}, ${ctx.generation}, ${ctx.taskId}, u.ord, u.content, u.tokens,
@@ -96,6 +104,9 @@ export async function writeChunks(db: PrismaClient, storage: ObjectStorage, ctx:
                 ${col('positions')}::text[], ${col('docType')}::text[], ${col('imageId')}::text[], ${col('momId')}::text[],
                 ${col('available')}::boolean[], ${col('keywords')}::text[], ${col('fields')}::text[])
          AS u(id, ord, content, tokens, tc, pos, dt, img, mom, av, kw, fl)
-    ON CONFLICT (id) DO NOTHING`;
-  return rows.map((r) => r.id);
+    WHERE EXISTS (SELECT 1 FROM cur)
+    ON CONFLICT (id) DO NOTHING
+    )
+    SELECT EXISTS (SELECT 1 FROM cur) AS current`;
+  return res?.current ? rows.map((r) => r.id) : null;
 }

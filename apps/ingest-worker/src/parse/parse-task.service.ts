@@ -128,6 +128,8 @@ export class ParseTaskService {
         if (!batch.length) return true;
         if (abort.signal.aborted || !(await this.stillCurrent(doc.id, p.generation))) return false;
         const ids = await writeChunks(this.db, this.storage, rowCtx, batch, ord);
+        // stopped or restarted after the check above: nothing was written
+        if (!ids) return false;
         ord += batch.length;
         batch = [];
         written += ids.length;

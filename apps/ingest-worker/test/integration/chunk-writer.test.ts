@@ -94,3 +94,50 @@ test('a superseded document is not split', async () => {
   expect(await splitTask(db, { id: ctx.taskId, documentId: ctx.documentId, generation: ctx.generation }, [[0, 12], [12, 20]])).toBeNull();
   expect(await db.parseTask.findUnique({ where: { id: ctx.taskId } })).toMatchObject({ fromPage: 0, toPage: 100_000_000 });
 });
+
+describe('a stop, re-parse or reset racing a batch', () => {
+  const draft = (content: string): ChunkDraft => ({ content, tokenCount: 2, positions: [], docType: '' });
+  // what the api does (parse.service stop): the document row first, then the chunks, in one transaction
+  const stop = (documentId: string) =>
+    db.$transaction([
+      db.document.update({ where: { id: documentId }, data: { generation: { increment: 1 }, run: 'CANCEL' } }),
+      db.chunk.deleteMany({ where: { documentId } }),
+    ]);
+
+  test('after the document moved on, a batch writes nothing and says so', async () => {
+    const ctx = await runningDocument();
+    await stop(ctx.documentId);
+    expect(await writeChunks(db, storage, ctx, [draft('late')], 0)).toBeNull();
+    expect(await db.chunk.count({ where: { documentId: ctx.documentId } })).toBe(0);
+  });
+
+  test('a stop that starts while a batch holds the document waits for it, then deletes its rows', async () => {
+    const ctx = await runningDocument();
+    // hold the document row the way a batch does, stop meanwhile, then let the batch's rows commit
+    let pending: Promise<unknown> | undefined;
+    let stopDoneEarly = false;
+    await db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT 1 FROM document WHERE id = ${ctx.documentId} FOR SHARE`;
+      pending = stop(ctx.documentId).then(() => (stopDoneEarly = true));
+      await new Promise((r) => setTimeout(r, 300));
+      await tx.$executeRaw`INSERT INTO chunk (id, document_id, dataset_id, tenant_id, generation, task_id, ord, content, content_tokens, important_keywords, questions, token_count, positions, doc_type, image_id, mom_id, available, fields, updated_at)
+        VALUES (${newId()}, ${ctx.documentId}, ${ctx.datasetId}, ${ctx.tenantId}, ${ctx.generation}, ${ctx.taskId}, 0, 'held', 'held', '{}', '{}', 1, '[]'::jsonb, '', '', '', true, '{}'::jsonb, now())`;
+    });
+    // the stop could not finish while the row was held
+    expect(stopDoneEarly).toBe(false);
+    await pending;
+    expect(await db.chunk.count({ where: { documentId: ctx.documentId } })).toBe(0);
+    expect(await writeChunks(db, storage, ctx, [draft('after')], 0)).toBeNull();
+  });
+
+  test('batches and stops run side by side leave no chunk behind', async () => {
+    for (let round = 0; round < 5; round++) {
+      const ctx = await runningDocument();
+      const writes = Array.from({ length: 8 }, (_, i) => writeChunks(db, storage, ctx, [draft(`r${round} b${i} x`), draft(`r${round} b${i} y`)], i * 2));
+      await new Promise((r) => setTimeout(r, round * 3));
+      await stop(ctx.documentId);
+      await Promise.all(writes);
+      expect(await db.chunk.count({ where: { documentId: ctx.documentId } })).toBe(0);
+    }
+  });
+});

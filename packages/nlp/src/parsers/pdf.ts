@@ -4,7 +4,7 @@ import { errorMessage, readWhole } from './common.js';
 import { ocrText } from './images.js';
 import { type PageImage, pageImages, type PageView, type RawPageImage, type RawPixels, renderedPng, renderPage, toPng } from './pdf-images.js';
 import { type Block, inMargin, isGarbled, isPageNumber, type Line, marginKey, type RawItem, repeatingMargins, toBlocks, toLines } from './pdf-layout.js';
-import { FPDF_ERR, loadPdfium, type Pdfium } from './pdfium.js';
+import { discardPdfium, FPDF_ERR, isWasmTrap, loadPdfium, type Pdfium } from './pdfium.js';
 
 /** Pages sampled (spread over the whole document) to learn its running headers and footers. */
 const MARGIN_SAMPLE_PAGES = 12;
@@ -34,8 +34,14 @@ async function openPdf(buf: Buffer): Promise<PdfDoc> {
 }
 
 function closePdf(d: PdfDoc): void {
-  d.p.w.FPDF_CloseDocument(d.doc);
-  d.p.w.free(d.data);
+  try {
+    d.p.w.FPDF_CloseDocument(d.doc);
+    d.p.w.free(d.data);
+  } catch (e) {
+    // a trapped instance may trap again here; it is discarded, and the parse error already thrown is the one to keep
+    if (isWasmTrap(e)) discardPdfium(d.p);
+    else throw e;
+  }
 }
 
 function loadError(code: number): ParseError {
@@ -91,7 +97,7 @@ export async function* parsePdf(source: ParseSource, opts: ParseOptions): AsyncG
     try {
       margins = learnMargins(d, total, (n, items) => n > from && n <= to && sampled.set(n, items));
     } catch (e) {
-      throw pdfError(e);
+      throw pdfError(e, d);
     }
     const seenImages = new Set<string>();
     let produced = 0;
@@ -159,7 +165,7 @@ async function* pageSections(
   try {
     c = readPage(d, n, textItems);
   } catch (e) {
-    throw pdfError(e);
+    throw pdfError(e, d);
   }
   if (c.scanned) {
     yield* scannedPage(n, c, opts);
@@ -320,9 +326,13 @@ function learnMargins(d: PdfDoc, total: number, onText: (n: number, items: RawIt
   return repeatingMargins(pages);
 }
 
-/** PDFium does not throw; what does (a WebAssembly trap on a hostile file, a failed allocation) is a bad PDF. */
-function pdfError(e: unknown): Error {
+/**
+ * PDFium does not throw; what does (a WebAssembly trap on a hostile file, a failed allocation) is a bad PDF. After
+ * a trap the instance is not trusted again (discardPdfium).
+ */
+function pdfError(e: unknown, d?: PdfDoc): Error {
   if (e instanceof ParseError) return e;
+  if (d && isWasmTrap(e)) discardPdfium(d.p);
   return new ParseError(`Corrupt PDF: ${errorMessage(e)}`);
 }
 

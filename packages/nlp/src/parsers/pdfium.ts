@@ -110,6 +110,22 @@ export class Pdfium {
 
 let pdfiumPromise: Promise<Pdfium> | undefined;
 
+/** A WebAssembly trap (WebAssembly.RuntimeError: out-of-bounds access, unreachable…). */
+export function isWasmTrap(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'RuntimeError';
+}
+
+/**
+ * Forgets the library after a WebAssembly trap (a hostile or broken file can make PDFium read out of bounds):
+ * its memory may be inconsistent, so the next PDF gets a fresh instance. Documents still open on the old one
+ * finish (or fail) on it and are then collected with it.
+ */
+export function discardPdfium(p: Pdfium): void {
+  void pdfiumPromise?.then((current) => {
+    if (current === p) pdfiumPromise = undefined;
+  });
+}
+
 /** The library, initialised once per process on the first PDF (the WebAssembly module is 4 MB). */
 export function loadPdfium(): Promise<Pdfium> {
   pdfiumPromise ??= (async () => {

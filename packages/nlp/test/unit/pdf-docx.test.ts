@@ -12,18 +12,16 @@ const twoPages = () =>
     [{ x: 100, y: 500, text: 'Page two says hello.' }],
   ]);
 
-// captured before the first PDF loads pdfjs (it loads lazily)
+// captured before the first PDF loads the PDF engine (it loads lazily)
 const natives = { push: Array.prototype.push, parse: JSON.parse, stringify: JSON.stringify, toString: Function.prototype.toString };
 
 describe('PDF parser', () => {
-  it("leaves the process's built-ins alone: pdfjs' bundled core-js would swap push and JSON for slow copies", async () => {
+  it("leaves the process's built-ins alone (pdf.js' bundled core-js used to swap push and JSON for slow copies)", async () => {
     await collect(parseDocument(memorySource(twoPages(), 'a.pdf'), 'pdf', OPTS));
     expect(Array.prototype.push).toBe(natives.push);
     expect(JSON.parse).toBe(natives.parse);
     expect(JSON.stringify).toBe(natives.stringify);
     expect(Function.prototype.toString).toBe(natives.toString);
-    // what pdfjs needs from core-js is still there
-    expect(typeof (Promise as unknown as { withResolvers?: unknown }).withResolvers).toBe('function');
   });
 
   it('yields paragraphs per page with RAGFlow positions measured from the page top', async () => {

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { parseDocument } from '../../src/parsers/index.js';
-import { loadPdfium } from '../../src/parsers/pdfium.js';
+import { discardPdfium, isWasmTrap, loadPdfium } from '../../src/parsers/pdfium.js';
 import type { OcrEngine, OcrResult } from '../../src/types.js';
 import { collect, makePdf, memorySource, OPTS } from './fixtures.js';
 
@@ -212,4 +212,23 @@ describe('PDF engine', () => {
     // the 400-page file itself is ~1 MB larger; anything per page would be far more
     expect(after400 - after20).toBeLessThan(4 * 1024 * 1024);
   }, 60_000);
+});
+
+test('after a WebAssembly trap the engine is replaced, and the next PDF still parses', async () => {
+  const before = await loadPdfium();
+  // what a trap looks like (WebAssembly.RuntimeError); other errors are not traps
+  const trap = await WebAssembly.instantiate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 7, 5, 1, 1, 102, 0, 0, 10, 5, 1, 3, 0, 0, 11]))
+    .then((m) => {
+      (m.instance.exports.f as () => void)();
+      return null;
+    })
+    .catch((e: unknown) => e);
+  expect(isWasmTrap(trap)).toBe(true);
+  expect(isWasmTrap(new Error('x'))).toBe(false);
+  discardPdfium(before);
+  await new Promise((r) => setImmediate(r));
+  const after = await loadPdfium();
+  expect(after).not.toBe(before);
+  const sections = await collect(parseDocument(memorySource(makePdf([[{ x: 72, y: 720, text: 'Still parses after a reset.' }]]), 'a.pdf'), 'pdf', OPTS));
+  expect(sections.map((x) => x.text)).toEqual(['Still parses after a reset.']);
 });
