@@ -20,28 +20,24 @@ export interface RawPixels {
   channels: 1 | 3 | 4;
 }
 
-/** A picture painted on a page, its pixels (not yet PNG) and where it sits (PDF points, from the page top). */
-export interface RawPageImage extends RawPixels {
+/** Where a picture sits (PDF points, from the page top), the share of the page it covers (0..1), and its pixels' hash. */
+interface Placement {
   x0: number;
   x1: number;
   top: number;
   bottom: number;
-  /** share of the page area it covers (0..1) */
   coverage: number;
   hash: string;
 }
 
+/** A picture painted on a page, its pixels (not yet PNG) and where it sits. */
+export interface RawPageImage extends RawPixels, Placement {}
+
 /** A picture as stored: PNG, its size in pixels, and where it sits. */
-export interface PageImage {
+export interface PageImage extends Placement {
   png: Buffer;
   width: number;
   height: number;
-  x0: number;
-  x1: number;
-  top: number;
-  bottom: number;
-  coverage: number;
-  hash: string;
 }
 
 /** Smallest painted size (points) worth extracting: smaller ones are bullets, rules and logos. */

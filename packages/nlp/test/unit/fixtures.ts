@@ -77,7 +77,12 @@ export function makePdf(pages: PdfText[][] | string[], extraTrailer = '', extraO
   for (let id = 4; id < next; id++) objects[id] = pageObjs[id]!;
   for (const extra of extraObjects) objects[next++] = extra;
 
-  let out = '%PDF-1.4\n%\xe2\xe3\xcf\xd3\n';
+  return serializePdf(objects, '1.4', extraTrailer);
+}
+
+/** PDF objects (index = object id; 0 unused, 1 the catalog) as a file with a correct xref table. */
+export function serializePdf(objects: string[], version = '1.4', extraTrailer = ''): Buffer {
+  let out = `%PDF-${version}\n%\xe2\xe3\xcf\xd3\n`;
   const offsets: number[] = [];
   for (let id = 1; id < objects.length; id++) {
     offsets[id] = Buffer.byteLength(out, 'latin1');

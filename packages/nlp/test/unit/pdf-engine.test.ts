@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { parseDocument } from '../../src/parsers/index.js';
 import { discardPdfium, isWasmTrap, loadPdfium } from '../../src/parsers/pdfium.js';
 import type { OcrEngine, OcrResult } from '../../src/types.js';
-import { collect, makePdf, memorySource, OPTS } from './fixtures.js';
+import { collect, makePdf, memorySource, OPTS, serializePdf } from './fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CJK_FONT = readFileSync(join(here, '..', 'fixtures', 'wqy-microhei-subset.ttf'));
@@ -27,16 +27,7 @@ function rawPdf(pages: [string, string][], extra: string[] = []): Buffer {
     kids.push(objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources ${resources} /Contents ${contentId} 0 R >>`) - 1);
   }
   objects[2] = `<< /Type /Pages /Kids [${kids.map((k) => `${k} 0 R`).join(' ')}] /Count ${kids.length} >>`;
-  let out = '%PDF-1.7\n%\xe2\xe3\xcf\xd3\n';
-  const offsets: number[] = [];
-  for (let id = 1; id < objects.length; id++) {
-    offsets[id] = Buffer.byteLength(out, 'latin1');
-    out += `${id} 0 obj\n${objects[id]}\nendobj\n`;
-  }
-  const xref = Buffer.byteLength(out, 'latin1');
-  out += `xref\n0 ${objects.length}\n0000000000 65535 f \n${offsets.slice(1).map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
-  out += `trailer\n<< /Size ${objects.length} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(out, 'latin1');
+  return serializePdf(objects, '1.7');
 }
 
 /** Unicode → glyph id from a TrueType font's format-4 cmap (the Windows Unicode BMP subtable). */
