@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { failDocument, reportProgress, tryFinishDocument, type PrismaClient } from '@ragnest/db';
+import { failDocument, reportProgress, tryFinishDocument, type HotReads, type PrismaClient } from '@ragnest/db';
 import { IMPLEMENTED_CHUNK_METHODS, JobNames, jobIds, type JobPayload } from '@ragnest/contracts';
 import {
   chunkDocument,
@@ -16,7 +16,7 @@ import {
   type ParseSource,
 } from '@ragnest/nlp';
 import { generationImagesPrefix, type ObjectStorage } from '@ragnest/storage';
-import { InjectConfig, InjectDb, InjectStorage, PermanentJobError, QueueProducer, ingestCounter, type JobContext } from '@ragnest/runtime';
+import { InjectConfig, InjectDb, InjectHotReads, InjectStorage, PermanentJobError, QueueProducer, ingestCounter, type JobContext } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
 import { getLogger } from '@ragnest/logger';
 import { readHead, storageSource } from './storage-source.js';
@@ -47,6 +47,7 @@ const pagesLabel = (r: PlannedRange) => `Pages ${r.fromPage + 1}-${r.toPage}`;
 export class ParseTaskService {
   constructor(
     @InjectDb() private readonly db: PrismaClient,
+    @InjectHotReads() private readonly hot: HotReads,
     @InjectStorage() private readonly storage: ObjectStorage,
     @InjectConfig() private readonly config: AppConfig,
     private readonly producer: QueueProducer,
@@ -127,7 +128,7 @@ export class ParseTaskService {
       const flush = async (): Promise<boolean> => {
         if (!batch.length) return true;
         if (abort.signal.aborted || !(await this.stillCurrent(doc.id, p.generation))) return false;
-        const ids = await writeChunks(this.db, this.storage, rowCtx, batch, ord);
+        const ids = await writeChunks(this.hot, this.storage, rowCtx, batch, ord);
         // stopped or restarted after the check above: nothing was written
         if (!ids) return false;
         ord += batch.length;

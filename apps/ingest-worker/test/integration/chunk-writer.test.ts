@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createPrisma, newId, type PrismaClient } from '@ragnest/db';
+import { createPrisma, HotReads, newId, type PrismaClient } from '@ragnest/db';
 import { LocalObjectStorage, chunkImageKey } from '@ragnest/storage';
 import { createTestDatabase, type TestDatabase } from '@ragnest/testkit';
 import type { ChunkDraft } from '@ragnest/nlp';
@@ -10,14 +10,17 @@ import { splitTask, taskCounts, WHOLE_FILE } from '../../src/parse/task-planner.
 
 let tdb: TestDatabase;
 let db: PrismaClient;
+let hot: HotReads;
 let storage: LocalObjectStorage;
 
 beforeAll(async () => {
   tdb = await createTestDatabase('chunk-writer');
   db = createPrisma(tdb.url, { poolSize: 4 });
+  hot = new HotReads(tdb.url);
   storage = new LocalObjectStorage({ root: mkdtempSync(path.join(tmpdir(), 'ragnest-writer-')) });
 });
 afterAll(async () => {
+  await hot?.close();
   await db?.$disconnect();
   await tdb?.drop();
 });
@@ -50,7 +53,7 @@ test('pictures are stored under their chunk, rows carry image_id/mom_id/fields/k
     { content: 'child b', tokenCount: 2, positions: [], docType: '', parentContent: 'child a. child b' },
     { content: 'Question: q\tAnswer: a', tokenCount: 6, positions: [], docType: '', tokenText: 'q', importantKeywords: ['abstract'], fields: { age_long: 7 } },
   ];
-  const ids = await writeChunks(db, storage, ctx, drafts, 100);
+  const ids = await writeChunks(hot, storage, ctx, drafts, 100);
   // the same caption on two different pictures makes two chunks; the parent is written once, before its children
   expect(ids).toHaveLength(6);
   const rows = await db.chunk.findMany({ where: { documentId: ctx.documentId }, orderBy: [{ ord: 'asc' }, { available: 'asc' }] });
@@ -68,7 +71,7 @@ test('pictures are stored under their chunk, rows carry image_id/mom_id/fields/k
   expect(draftChunkId(drafts[0]!, ctx.documentId)).toBe(pics.find((p) => (p.positions as number[][])[0]![0] === 1)!.id);
 
   // a retried task writes the same ids again: no duplicates
-  expect(await writeChunks(db, storage, ctx, drafts, 100)).toEqual(ids);
+  expect(await writeChunks(hot, storage, ctx, drafts, 100)).toEqual(ids);
   expect(await db.chunk.count({ where: { documentId: ctx.documentId } })).toBe(6);
 });
 
@@ -107,7 +110,7 @@ describe('a stop, re-parse or reset racing a batch', () => {
   test('after the document moved on, a batch writes nothing and says so', async () => {
     const ctx = await runningDocument();
     await stop(ctx.documentId);
-    expect(await writeChunks(db, storage, ctx, [draft('late')], 0)).toBeNull();
+    expect(await writeChunks(hot, storage, ctx, [draft('late')], 0)).toBeNull();
     expect(await db.chunk.count({ where: { documentId: ctx.documentId } })).toBe(0);
   });
 
@@ -127,13 +130,13 @@ describe('a stop, re-parse or reset racing a batch', () => {
     expect(stopDoneEarly).toBe(false);
     await pending;
     expect(await db.chunk.count({ where: { documentId: ctx.documentId } })).toBe(0);
-    expect(await writeChunks(db, storage, ctx, [draft('after')], 0)).toBeNull();
+    expect(await writeChunks(hot, storage, ctx, [draft('after')], 0)).toBeNull();
   });
 
   test('batches and stops run side by side leave no chunk behind', async () => {
     for (let round = 0; round < 5; round++) {
       const ctx = await runningDocument();
-      const writes = Array.from({ length: 8 }, (_, i) => writeChunks(db, storage, ctx, [draft(`r${round} b${i} x`), draft(`r${round} b${i} y`)], i * 2));
+      const writes = Array.from({ length: 8 }, (_, i) => writeChunks(hot, storage, ctx, [draft(`r${round} b${i} x`), draft(`r${round} b${i} y`)], i * 2));
       await new Promise((r) => setTimeout(r, round * 3));
       await stop(ctx.documentId);
       await Promise.all(writes);
