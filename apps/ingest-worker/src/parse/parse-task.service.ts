@@ -127,9 +127,9 @@ export class ParseTaskService {
       let lastReport = Date.now();
       const flush = async (): Promise<boolean> => {
         if (!batch.length) return true;
-        if (abort.signal.aborted || !(await this.stillCurrent(doc.id, p.generation))) return false;
+        if (abort.signal.aborted) return false;
+        // null: stopped or restarted (checked in the insert itself), nothing was written
         const ids = await writeChunks(this.hot, this.storage, rowCtx, batch, ord);
-        // stopped or restarted after the check above: nothing was written
         if (!ids) return false;
         ord += batch.length;
         batch = [];
