@@ -34,23 +34,31 @@ function toUsage(u: { prompt_tokens?: number; completion_tokens?: number; total_
   return { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens, totalTokens: u.total_tokens ?? u.prompt_tokens + u.completion_tokens };
 }
 
-/** A provider's error message without secrets or stack traces, safe to show to API clients. */
-function describe(err: unknown, model: string, timeoutMs: number, timedOut: boolean): LlmError {
+/** An error's message; not `instanceof Error`, which fails for errors from another realm (node core under a test VM). */
+const messageOf = (err: unknown): string =>
+  typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? (err as { message: string }).message : String(err);
+
+/** The model failures an API client may see (no secrets, no stack traces), each worded in one place. */
+const fail = {
+  timeout: (model: string, ms: number) => new LlmError(`The model ${model} did not answer within ${ms} ms`, 504, true),
+  http: (model: string, status: number, msg: string) => new LlmError(`The model ${model} failed (HTTP ${status}): ${msg}`, status, status === 429 || status >= 500),
+  unreachable: (model: string, detail: string) => new LlmError(`Cannot reach the model ${model}: ${detail}`, 502, true),
+  other: (model: string, msg: string) => new LlmError(`The model ${model} failed: ${msg}`, 502, false),
+};
+
+/** An error of the official client as what the client may see. */
+function describe(err: unknown, model: string, timeoutMs: number): LlmError {
   if (err instanceof LlmError) return err;
-  if (timedOut || err instanceof OpenAI.APIConnectionTimeoutError) {
-    return new LlmError(`The model ${model} did not answer within ${timeoutMs} ms`, 504, true);
-  }
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return fail.timeout(model, timeoutMs);
   if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
     const body = err.error as { message?: unknown } | undefined;
-    const msg = typeof body?.message === 'string' ? body.message : err.message;
-    return new LlmError(`The model ${model} failed (HTTP ${err.status}): ${msg}`, err.status, err.status === 429 || err.status >= 500);
+    return fail.http(model, err.status, typeof body?.message === 'string' ? body.message : err.message);
   }
   if (err instanceof OpenAI.APIConnectionError) {
     const cause = (err as { cause?: unknown }).cause;
-    const detail = cause instanceof Error ? cause.message : err.message;
-    return new LlmError(`Cannot reach the model ${model}: ${detail}`, 502, true);
+    return fail.unreachable(model, cause instanceof Error ? cause.message : err.message);
   }
-  return new LlmError(`The model ${model} failed: ${err instanceof Error ? err.message : String(err)}`, 502, false);
+  return fail.other(model, messageOf(err));
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -81,10 +89,6 @@ async function errorBody(res: RawResponse): Promise<string> {
   }
   return text.trim().slice(0, 500) || res.statusText || 'no details';
 }
-
-/** An error's message; not `instanceof Error`, which fails for errors from another realm (node core under a test VM). */
-const messageOf = (err: unknown): string =>
-  typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string' ? (err as { message: string }).message : String(err);
 
 interface StreamChunk {
   choices?: { delta?: { content?: string | null; reasoning_content?: string | null } | null }[];
@@ -170,10 +174,10 @@ export class OpenAICompatibleChatModel implements ChatModel {
         res = await httpRequest(new URL(`${this.baseUrl}/chat/completions`), { method: 'POST', headers: this.headers, body: request, signal: ctl.signal });
       } catch (err) {
         if (ctl.signal.aborted) throw err;
-        throw new LlmError(`Cannot reach the model ${this.id}: ${messageOf(err)}`, 502, true);
+        throw fail.unreachable(this.id, messageOf(err));
       }
       if (res.status < 200 || res.status >= 300) {
-        throw new LlmError(`The model ${this.id} failed (HTTP ${res.status}): ${await errorBody(res)}`, res.status, res.status === 429 || res.status >= 500);
+        throw fail.http(this.id, res.status, await errorBody(res));
       }
       let events: { event?: string; data: string }[] = [];
       let done = false;
@@ -202,7 +206,7 @@ export class OpenAICompatibleChatModel implements ChatModel {
           if ((chunk?.error !== undefined && chunk.error !== null) || ev.event === 'error') {
             const e = chunk?.error;
             const msg = typeof e === 'string' ? e : typeof e?.message === 'string' ? e.message : ev.data.slice(0, 500);
-            throw new LlmError(`The model ${this.id} failed: ${msg}`, 502, false);
+            throw fail.other(this.id, msg);
           }
           const delta = chunk?.choices?.[0]?.delta;
           usage = toUsage(chunk?.usage) ?? usage;
@@ -242,12 +246,12 @@ export class OpenAICompatibleChatModel implements ChatModel {
         if (!body.readableEnded) body.destroy();
       }
       if (thinking) yield { type: 'text', text: '</think>' };
-      if (timedOut) throw new LlmError(`The model ${this.id} did not answer within ${this.timeoutMs} ms`, 504, true);
+      if (timedOut) throw fail.timeout(this.id, this.timeoutMs);
       if (signal.aborted) throw abortError(signal);
       completed = true;
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
-      if (timedOut) throw new LlmError(`The model ${this.id} did not answer within ${this.timeoutMs} ms`, 504, true);
+      if (timedOut) throw fail.timeout(this.id, this.timeoutMs);
       if (err instanceof LlmError) throw err;
       throw new LlmError(`The model ${this.id} stopped streaming: ${messageOf(err)}`, 502, true);
     } finally {
@@ -270,7 +274,7 @@ export class OpenAICompatibleChatModel implements ChatModel {
       return { text, usage: toUsage(res.usage) ?? estimateUsage(messages, text) };
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
-      throw describe(err, this.id, this.timeoutMs, false);
+      throw describe(err, this.id, this.timeoutMs);
     }
   }
 }
