@@ -472,3 +472,50 @@ describe('chat assistants (seed 001 §6)', () => {
     });
   });
 });
+
+describe("a turn's retrieval starts while its chat loads (speculation on the chat's last plan)", () => {
+  async function speculation(): Promise<Record<string, number>> {
+    const text = await (await fetch(`${stack.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${stack.apiKey}` } })).text();
+    const out: Record<string, number> = { used: 0, discarded: 0, failed: 0 };
+    for (const m of text.matchAll(/^ragnest_chat_retrieval_speculation_total\{outcome="(\w+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
+    return out;
+  }
+
+  async function ask(chatId: string, question: string): Promise<string> {
+    const s = await api.post(`/api/v1/chats/${chatId}/sessions`, {});
+    const r = await sse(`/api/v1/chats/${chatId}/completions`, { question, stream: false, session_id: s.json.data.id });
+    expect(r.status).toBe(200);
+    const body = JSON.parse(r.text);
+    expect(body.code).toBe(0);
+    return body.data.answer as string;
+  }
+
+  test('used when the loaded chat plans the same retrieval, dropped when its settings changed', async () => {
+    const c = await api.post('/api/v1/chats', sdkCreateBody('Speculator', [datasetId]));
+    const chatId = c.json.data.id as string;
+    const before = await speculation();
+
+    // the first turn has no plan to speculate on
+    expect(await ask(chatId, 'What do foxes eat?')).toContain('Foxes are small omnivorous mammals');
+    expect(await speculation()).toEqual(before);
+
+    // the next one retrieves, on the last plan, for its own question
+    expect(await ask(chatId, 'Which lake is the deepest in the world?')).toContain('Lake Baikal in Siberia is the deepest lake');
+    expect(await speculation()).toEqual({ ...before, used: before.used! + 1 });
+
+    // a stricter threshold: the speculation ran with the old one and is not used
+    expect((await api.put(`/api/v1/chats/${chatId}`, { prompt: { similarity_threshold: 0.99 } })).json.code).toBe(0);
+    // (nothing passes 0.99: the chat's empty response)
+    expect(await ask(chatId, 'Which lake is the deepest in the world?')).toBe('Sorry! No relevant content was found in the knowledge base!');
+    expect(await speculation()).toEqual({ ...before, used: before.used! + 1, discarded: before.discarded! + 1 });
+
+    // the dataset list changed (datasets are the chat's, checked with the chat row): not used either
+    const other = await api.post('/api/v1/datasets', { name: 'kb_speculation' });
+    const up = await api.upload(other.json.data.id, [{ name: 'owls.txt', content: 'Owls hunt at night and swallow their prey whole.' }]);
+    await api.post(`/api/v1/datasets/${other.json.data.id}/chunks`, { document_ids: [up.json.data[0].id] });
+    await api.waitParsed(other.json.data.id, [up.json.data[0].id]);
+    expect((await api.put(`/api/v1/chats/${chatId}`, { dataset_ids: [other.json.data.id], prompt: { similarity_threshold: 0.2 } })).json.code).toBe(0);
+    expect(await ask(chatId, 'When do owls hunt?')).toContain('Owls hunt at night');
+    expect(await speculation()).toEqual({ ...before, used: before.used! + 1, discarded: before.discarded! + 2 });
+  }, 60_000);
+});

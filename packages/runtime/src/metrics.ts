@@ -34,6 +34,13 @@ export const searchDuration = new Histogram({
   registers: [registry],
 });
 
+export const chatSpeculation = new Counter({
+  name: 'ragnest_chat_retrieval_speculation_total',
+  help: "Chat turns whose retrieval started before the chat row was loaded, by whether the loaded settings confirmed it (used), changed it (discarded) or it failed and ran again (failed)",
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 export const ingestCounter = new Counter({
   name: 'ragnest_ingest_total',
   help: 'Ingest volume: bytes parsed and chunks written',

@@ -4,11 +4,11 @@ import { dataError } from '@ragnest/contracts';
 import type { Chat, PrismaClient } from '@ragnest/db';
 import { extractiveAnswer, type DbChatModelResolver, type LlmMessage, type LlmUsage, type TenantModels } from '@ragnest/llm';
 import { countTokens } from '@ragnest/nlp';
-import { InjectDb } from '@ragnest/runtime';
+import { InjectDb, chatSpeculation } from '@ragnest/runtime';
 import { InjectChatModels } from '../chats/chat-models.provider.js';
 import { llmSettingOf, promptConfigOf } from '../chats/chat.model.js';
 import type { StoredReference } from '../chats/sessions.service.js';
-import { RetrievalService, type OwnedScope } from '../retrieval/retrieval.service.js';
+import { RetrievalService, type OwnedScope, type RetrieveInput } from '../retrieval/retrieval.service.js';
 import { metadataWhere } from '../documents/documents.service.js';
 import { CitationStream, stripMarkers, type MarkerStyle } from './citations.js';
 import { ThinkSplitter, stripThink } from './think.js';
@@ -33,6 +33,37 @@ export interface AnswerInput {
   signal: AbortSignal;
   /** the chat's live datasets and the tenant's models, when the caller loaded them with the chat (findForTurn) */
   prepared?: { liveDatasetIds: string[]; scope: OwnedScope; tenantModels: TenantModels };
+  /** a retrieval started before the chat was loaded (AnswerService.speculate); used only if the turn's own plan is the same */
+  speculation?: Speculation;
+}
+
+/** A chat turn's retrieval, as planned from the chat's settings: everything the retrieval service is asked. */
+type RetrievalPlan = Omit<RetrieveInput, 'owned' | 'unverified'>;
+
+/** A retrieval started on the plan of the chat's previous turn, before this turn's chat row was read. */
+export interface Speculation {
+  plan: RetrievalPlan;
+  result: Promise<Retrieved>;
+}
+
+/** Most chats whose last retrieval plan is kept (an entry is a few ids and numbers). */
+const PLANS_MAX = 10_000;
+
+const sameIds = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+function samePlan(a: RetrievalPlan, b: RetrievalPlan): boolean {
+  return (
+    a.tenantId === b.tenantId &&
+    a.question === b.question &&
+    a.page === b.page &&
+    a.pageSize === b.pageSize &&
+    a.similarityThreshold === b.similarityThreshold &&
+    a.vectorSimilarityWeight === b.vectorSimilarityWeight &&
+    a.topK === b.topK &&
+    a.highlight === b.highlight &&
+    sameIds(a.datasetIds, b.datasetIds) &&
+    sameIds(a.documentIds, b.documentIds)
+  );
 }
 
 export type AnswerEvent =
@@ -84,11 +115,59 @@ const ms = (a: number, b: number) => `${(b - a).toFixed(1)}ms`;
  */
 @Injectable()
 export class AnswerService {
+  /** by tenant and chat: the retrieval plan of the chat's last turn, without its question */
+  private readonly plans = new Map<string, Omit<RetrievalPlan, 'question'>>();
+
   constructor(
     @InjectDb() private readonly db: PrismaClient,
     private readonly retrieval: RetrievalService,
     @InjectChatModels() private readonly models: DbChatModelResolver,
   ) {}
+
+  /**
+   * Starts a turn's retrieval before its chat row is read, on the plan the chat's previous turn used (kept in
+   * this process) with this turn's question, so loading the chat and retrieving overlap instead of queueing
+   * one after the other. answer() uses the result only when the plan it makes from the freshly loaded chat is
+   * the same (settings, live datasets, question not refined, no document filter); otherwise it retrieves again
+   * and the speculative result is dropped. Undefined for a chat with no plan in this process yet.
+   */
+  speculate(tenantId: string, chatId: string, question: string): Speculation | undefined {
+    const known = this.plans.get(`${tenantId}\u0000${chatId}`);
+    if (!known || !question.trim()) return undefined;
+    const plan: RetrievalPlan = { ...known, question };
+    const result = this.retrieval.retrieve({ ...plan, unverified: true });
+    // a speculation that is never awaited (the turn failed first, or its plan changed) must not reject unhandled
+    result.catch(() => undefined);
+    return { plan, result };
+  }
+
+  private remember(tenantId: string, chatId: string, plan: RetrievalPlan): void {
+    if (!chatId) return;
+    const { question: _question, ...rest } = plan;
+    const key = `${tenantId}\u0000${chatId}`;
+    if (!this.plans.has(key) && this.plans.size >= PLANS_MAX) this.plans.clear();
+    this.plans.set(key, rest);
+  }
+
+  /** The plan's retrieval: the speculative one when it ran this very plan, else a checked call. */
+  private async retrieveFor(plan: RetrievalPlan, prepared: AnswerInput['prepared'], speculation: Speculation | undefined): Promise<Retrieved> {
+    // the speculative call left the dataset checks to this point: the live datasets come from the chat row just
+    // read with the tenant's id, and a checked call also requires a single embedding model among them
+    const usable =
+      speculation !== undefined && prepared !== undefined && !plan.documentIds.length && new Set(prepared.scope.embeddingModels).size === 1 && samePlan(speculation.plan, plan);
+    if (speculation && !usable) chatSpeculation.inc({ outcome: 'discarded' });
+    if (usable) {
+      try {
+        const kb = await speculation.result;
+        chatSpeculation.inc({ outcome: 'used' });
+        return kb;
+      } catch {
+        // e.g. the retrieval service was briefly unavailable: the checked call reports it if it still is
+        chatSpeculation.inc({ outcome: 'failed' });
+      }
+    }
+    return this.retrieval.retrieve({ ...plan, ...(prepared ? { owned: prepared.scope } : {}) });
+  }
 
   async *answer(input: AnswerInput): AsyncGenerator<AnswerEvent> {
     const t0 = performance.now();
@@ -131,7 +210,7 @@ export class AnswerService {
         filteredOut = documentIds.length === 0;
       }
       if (live.length && !filteredOut) {
-        kb = await this.retrieval.retrieve({
+        const plan: RetrievalPlan = {
           tenantId: input.tenantId,
           datasetIds: live,
           documentIds,
@@ -142,9 +221,15 @@ export class AnswerService {
           vectorSimilarityWeight: chat.vectorSimilarityWeight,
           topK: chat.topK,
           highlight: false,
-          ...(p ? { owned: p.scope } : {}),
-        });
+        };
+        kb = await this.retrieveFor(plan, p, input.speculation);
+        // the next turn's speculation: plain turns only (a document filter needs a checked call's checks)
+        if (!documentIds.length) this.remember(input.tenantId, chat.id, plan);
+      } else if (input.speculation) {
+        chatSpeculation.inc({ outcome: 'discarded' });
       }
+    } else if (input.speculation) {
+      chatSpeculation.inc({ outcome: 'discarded' });
     }
     const tRetrieval = performance.now();
     const quote = input.quote && kb.chunks.length > 0;

@@ -23,6 +23,9 @@ export function safeMessage(err: unknown): { code: number; message: string } {
   return { code: 500, message: `Internal server error (error id ${errorId})` };
 }
 
+/** No doc_ids / metadata_condition filter in a request (absent, null, empty). */
+const noFilter = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+
 const truthy = (v: unknown) => v === true || v === 'true' || v === 'True' || v === 1;
 
 /**
@@ -107,6 +110,9 @@ export class CompletionsService {
   async complete(tenantId: string, chatId: string, body: Record<string, unknown>, req: Request, res: Response): Promise<unknown> {
     const current = this.config.compat === 'current';
     const sessionId = body.session_id !== undefined && body.session_id !== null && body.session_id !== '' ? String(body.session_id) : undefined;
+    // a plain question of a session: its retrieval starts now, on the chat's last plan, while the chat loads
+    const plain = typeof body.question === 'string' && (sessionId !== undefined || current) && noFilter(body.doc_ids) && noFilter(body.metadata_condition);
+    const speculation = plain ? this.answers.speculate(tenantId, chatId, body.question as string) : undefined;
     // the chat, the session's messages, the live datasets and the tenant's models: one query
     const turn = await this.chats.findForTurn(tenantId, chatId, sessionId);
     if (!turn) throw dataError(`You don't own the chat ${chatId}`);
@@ -152,6 +158,7 @@ export class CompletionsService {
       variables: body,
       signal,
       prepared: { liveDatasetIds: turn.liveDatasetIds, scope: turn.scope, tenantModels: turn.tenantModels },
+      ...(speculation ? { speculation } : {}),
     });
     const base = { audio_binary: null, id: messageId, session_id: sessionKey, ...(current ? { chat_id: chatId } : {}) };
     const persist = (final: Extract<AnswerEvent, { type: 'final' }>) =>

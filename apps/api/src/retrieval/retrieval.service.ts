@@ -52,6 +52,12 @@ export interface RetrieveInput {
   highlight: boolean;
   /** the datasets' scope when the caller read it with datasets it knows the tenant owns: no ownership query */
   owned?: OwnedScope;
+  /**
+   * A speculative call whose caller verifies the datasets (and the document ids) before it uses the result:
+   * no ownership query here; the retrieval service reads the datasets' embedding model and the index feed's
+   * head itself, restricted to the tenant's datasets (a chat turn's retrieval started while its chat row loads).
+   */
+  unverified?: boolean;
 }
 
 /** What checkScope reads about datasets the tenant owns: their embedding models and the index feed position. */
@@ -96,7 +102,9 @@ export class RetrievalService {
   async retrieve(input: RetrieveInput) {
     const scope = input.owned
       ? await this.checkedScope(input.owned, input.datasetIds, input.documentIds)
-      : await this.checkScope(input.tenantId, input.datasetIds, input.documentIds);
+      : input.unverified
+        ? {}
+        : await this.checkScope(input.tenantId, input.datasetIds, input.documentIds);
     const res = await this.gateway.search({
       ...scope,
       tenantId: input.tenantId,

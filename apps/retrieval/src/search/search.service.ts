@@ -1,14 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { FEED_HEAD_SQL, type PrismaClient } from '@ragnest/db';
+import { FEED_HEAD_TEXT, statement, type HotReads, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, searchRequestSchema, type SearchRpcResponse } from '@ragnest/contracts';
 import { EmbeddingRegistry } from '@ragnest/embedding';
 import { buildQuery } from '@ragnest/nlp';
 import type { SearchIndex } from '@ragnest/search';
-import { InjectDb, searchDuration } from '@ragnest/runtime';
+import { InjectDb, InjectHotReads, searchDuration } from '@ragnest/runtime';
 import { SEARCH_INDEX } from '../search-index.provider.js';
 import { IndexDimensions } from '../index/index-dimensions.service.js';
 import { MemoryIndexSync } from '../index/memory-sync.service.js';
 import { rankCandidates } from './rank.js';
+
+/** The tenant's datasets among some ids: their embedding model, and the index feed's head read with them. */
+const SCOPE = statement(
+  'search_scope',
+  `SELECT embedding_model, ${FEED_HEAD_TEXT} AS head FROM dataset WHERE id = ANY($1::text[]) AND tenant_id = $2`,
+);
 
 /** Candidates taken from each leg at least (RAGFlow's rerank window is 64). */
 const MIN_WINDOW = 64;
@@ -25,6 +31,7 @@ const MIN_WINDOW = 64;
 export class SearchService {
   constructor(
     @InjectDb() private readonly db: PrismaClient,
+    @InjectHotReads() private readonly hot: HotReads,
     @Inject(SEARCH_INDEX) private readonly index: SearchIndex,
     private readonly registry: EmbeddingRegistry,
     private readonly dims: IndexDimensions,
@@ -41,14 +48,13 @@ export class SearchService {
     if (model === undefined || head === undefined) {
       // the index feed's head comes with the datasets (no extra round trip): an in-memory index that is
       // behind it catches up first, so whatever was acknowledged before this query is searchable
-      const datasets = await this.db.$queryRaw<{ embedding_model: string; head: bigint }[]>`
-        SELECT embedding_model, ${FEED_HEAD_SQL} AS head
-        FROM dataset WHERE id = ANY(${r.datasetIds}::text[]) AND tenant_id = ${r.tenantId}`;
+      // (a chat turn's speculative retrieval comes without them: it runs before the api has read the chat)
+      const datasets = await this.hot.rows<{ embedding_model: string; head: string }>(SCOPE, [r.datasetIds, r.tenantId]);
       const models = [...new Set(datasets.map((d) => d.embedding_model))];
       if (models.length === 0) return { total: 0, hits: [], docAggs: [], servedBy };
       if (models.length > 1) throw new DomainError(RetCode.DATA_ERROR, 'Datasets use different embedding models."');
       model = models[0]!;
-      head = datasets[0]!.head;
+      head = BigInt(datasets[0]!.head);
     }
     await this.sync.ensure(head);
     const provider = this.registry.get(model);
