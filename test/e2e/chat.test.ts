@@ -518,4 +518,27 @@ describe("a turn's retrieval starts while its chat loads (speculation on the cha
     expect(await ask(chatId, 'When do owls hunt?')).toContain('Owls hunt at night');
     expect(await speculation()).toEqual({ ...before, used: before.used! + 1, discarded: before.discarded! + 2 });
   }, 60_000);
+
+  test('the OpenAI-compatible route too; a refined multi-turn question is not the speculated one', async () => {
+    const c = await api.post('/api/v1/chats', sdkCreateBody('Speculator 2', [datasetId]));
+    const client = new OpenAI({ apiKey: stack.apiKey, baseURL: `${stack.baseUrl}/api/v1/chats_openai/${c.json.data.id}` });
+    const before = await speculation();
+    const first = await client.chat.completions.create({ model: 'model', messages: [{ role: 'user', content: 'What do foxes eat?' }], stream: false });
+    expect(first.choices[0]!.message.content).toContain('Foxes are small omnivorous mammals');
+    const second = await client.chat.completions.create({ model: 'model', messages: [{ role: 'user', content: 'Which lake is the deepest in the world?' }], stream: false });
+    expect(second.choices[0]!.message.content).toContain('Lake Baikal in Siberia is the deepest lake');
+    expect(await speculation()).toEqual({ ...before, used: before.used! + 1 });
+    // two user turns: the question is refined by the model first (the test model rewrites it as the foxes question)
+    const refined = await client.chat.completions.create({
+      model: 'model',
+      messages: [
+        { role: 'user', content: 'Which lake is the deepest in the world?' },
+        { role: 'assistant', content: 'Lake Baikal.' },
+        { role: 'user', content: 'And what do they eat?' },
+      ],
+      stream: false,
+    });
+    expect(refined.choices[0]!.message.content).toContain('Foxes are small omnivorous mammals');
+    expect(await speculation()).toEqual({ ...before, used: before.used! + 1, discarded: before.discarded! + 1 });
+  }, 60_000);
 });

@@ -32,6 +32,11 @@ export class OpenAIChatService {
     if (missing.length) throw new DomainError(RetCode.ARGUMENT_ERROR, `required argument are missing: ${missing.join(',')}; `, null);
     const extra = body.extra_body ?? {};
     if (!isObj(extra)) throw dataError('extra_body must be an object.');
+    // the last user message's retrieval starts now, on the chat's last plan, while the chat loads
+    const lastMessage = Array.isArray(body.messages) ? (body.messages[body.messages.length - 1] as unknown) : undefined;
+    const question = isObj(lastMessage) && lastMessage.role === 'user' && typeof lastMessage.content === 'string' ? lastMessage.content : '';
+    const plain = isObj(extra) && (extra.metadata_condition === undefined || extra.metadata_condition === null);
+    const speculation = question && plain ? this.answers.speculate(tenantId, chatId, question) : undefined;
     const turn = await this.chats.findForTurn(tenantId, chatId);
     if (!turn) throw dataError(`You don't own the chat ${chatId}`);
     const { chat } = turn;
@@ -63,6 +68,7 @@ export class OpenAIChatService {
       variables: {},
       signal: conn.signal,
       prepared: { liveDatasetIds: turn.liveDatasetIds, scope: turn.scope, tenantModels: turn.tenantModels },
+      ...(speculation ? { speculation } : {}),
     });
     const id = `chatcmpl-${chatId}`;
     const created = Math.floor(Date.now() / 1000);
