@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@ragnest/testkit';
-import { chunkIdFor, createPrisma, newId, readFeed, recordIndexRemoval, restampDocument, stampIndexed, type PrismaClient } from '@ragnest/db';
+import { chunkIdFor, createPrisma, feedHead, newId, readFeed, recordIndexRemoval, restampDocument, stampIndexed, type PrismaClient } from '@ragnest/db';
 import { vectorToBytes } from '@ragnest/embedding';
 import type { AppConfig } from '@ragnest/config';
 import { MemorySearchIndex } from '@ragnest/search';
@@ -116,6 +116,9 @@ test('ensure(head) waits for a position read before the search; the feed never s
       contentTokens: 'slow writer', importantKeywords: [], questions: [], tokenCount: 2, vector: vectorToBytes(axis(3)) as Uint8Array<ArrayBuffer>,
     },
   });
+  // the reader's position: everything so far (an idle poll from it reads nothing)
+  const before = await feedHead(db);
+  expect(await readFeed(db, before, 10_000)).toEqual({ head: before, chunks: [], removals: [] });
   const writer = db.$transaction(async (tx) => {
     await stampIndexed(tx, [id], true);
     await held;
@@ -123,7 +126,8 @@ test('ensure(head) waits for a position read before the search; the feed never s
   await new Promise((res) => setTimeout(res, 200));
   // a second writer and a reader queue behind it: the reader cannot read past the uncommitted position
   const fastWrite = s.index('fast writer', axis(4));
-  const reading = readFeed(db, 0n, 10_000);
+  // (from `before`: the position the writer took is past it although not committed, so the reader takes the lock)
+  const reading = readFeed(db, before, 10_000);
   await new Promise((res) => setTimeout(res, 200));
   release();
   await writer;
