@@ -1,7 +1,8 @@
 // Test fixtures built in code: an in-memory ParseSource, a minimal PDF writer and a minimal zip (DOCX) writer.
 import { Readable } from 'node:stream';
 import { deflateRawSync } from 'node:zlib';
-import type { ParseOptions, ParseSource, Section } from '../../src/types.js';
+import sharp from 'sharp';
+import type { OcrEngine, OcrResult, ParseOptions, ParseSource, Section } from '../../src/types.js';
 
 /** A ParseSource over bytes, streamed in small chunks so multi-byte characters straddle chunk boundaries. */
 export function memorySource(data: Buffer | string, fileName = 'file.txt', chunkSize = 7): ParseSource {
@@ -200,4 +201,16 @@ export function makeDocx(): Buffer {
       '<w:style w:type="paragraph" w:styleId="Heading1"><w:name w:val="heading 1"/></w:style>' +
       '</w:styles>',
   });
+}
+
+/** An OCR engine that records the size of each image it is asked to read and answers with one fixed paragraph (the OCR itself is tested in ocr.test.ts). */
+export class RecordingOcr implements OcrEngine {
+  readonly sizes: { width: number; height: number }[] = [];
+  constructor(private readonly paragraph: { text: string; x0: number; y0: number; x1: number; y1: number }) {}
+  async recognize(image: Buffer): Promise<OcrResult> {
+    const meta = await sharp(image).metadata();
+    this.sizes.push({ width: meta.width!, height: meta.height! });
+    return { text: this.paragraph.text, confidence: 90, paragraphs: [{ ...this.paragraph }] };
+  }
+  async close(): Promise<void> {}
 }

@@ -8,8 +8,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { parseDocument } from '../../src/parsers/index.js';
 import { discardPdfium, isWasmTrap, loadPdfium } from '../../src/parsers/pdfium.js';
-import type { OcrEngine, OcrResult } from '../../src/types.js';
-import { collect, makePdf, memorySource, OPTS, serializePdf } from './fixtures.js';
+import { collect, makePdf, memorySource, OPTS, RecordingOcr, serializePdf } from './fixtures.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CJK_FONT = readFileSync(join(here, '..', 'fixtures', 'wqy-microhei-subset.ttf'));
@@ -95,17 +94,6 @@ function embeddedCjkPdf(lines: { x: number; y: number; text: string }[], claims:
   );
 }
 
-/** Records what it is asked; answers with one fixed paragraph. */
-class RecordingOcr implements OcrEngine {
-  readonly sizes: { width: number; height: number }[] = [];
-  async recognize(image: Buffer): Promise<OcrResult> {
-    const meta = await sharp(image).metadata();
-    this.sizes.push({ width: meta.width!, height: meta.height! });
-    return { text: 'recognised', confidence: 90, paragraphs: [{ text: 'recognised', x0: 0, y0: 0, x1: 100, y1: 30 }] };
-  }
-  async close(): Promise<void> {}
-}
-
 describe('PDF engine', () => {
   it('reads Chinese set in an embedded subset font (Identity-H with a ToUnicode CMap), lines joined without spaces', async () => {
     const pdf = embeddedCjkPdf([
@@ -183,7 +171,7 @@ describe('PDF engine', () => {
   it('OCRs a page whose font maps to no text (control characters) instead of indexing garbage', async () => {
     const garbage = Array.from({ length: 40 }, (_, i) => `\\${(1 + (i % 20)).toString(8).padStart(3, '0')}`).join('');
     const pdf = makePdf([`BT /F1 12 Tf 72 720 Td (${garbage}) Tj ET`]);
-    const ocr = new RecordingOcr();
+    const ocr = new RecordingOcr({ text: 'recognised', x0: 0, y0: 0, x1: 100, y1: 30 });
     const sections = await collect(parseDocument(memorySource(pdf, 'garbled.pdf'), 'pdf', { ...OPTS, ocrEngine: ocr }));
     expect(ocr.sizes).toEqual([{ width: 1855, height: 2400 }]);
     expect(sections.map((s) => [s.kind, s.text, s.meta])).toEqual([['text', 'recognised', { ocr: '1' }]]);

@@ -2,8 +2,10 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
 import { pdfPageCount } from '../../src/parsers/pdf.js';
 import { parseDocument } from '../../src/parsers/index.js';
-import type { OcrEngine, OcrResult } from '../../src/types.js';
-import { collect, memorySource, OPTS } from './fixtures.js';
+import { collect, memorySource, OPTS, RecordingOcr } from './fixtures.js';
+
+/** What the recording OCR engine answers for the scanned page. */
+const SCANNED = { text: 'Scanned invoice', x0: 300, y0: 600, x1: 900, y1: 660 };
 
 /** Four pages: a running header and page-number footer on each, a table and a picture on page 2, page 4 a scan. */
 async function report(): Promise<Buffer> {
@@ -42,17 +44,6 @@ async function report(): Promise<Buffer> {
   return Buffer.from(await doc.save());
 }
 
-/** Records what it is asked and answers with fixed paragraphs (the OCR itself is tested in ocr.test.ts). */
-class RecordingOcr implements OcrEngine {
-  readonly sizes: { width: number; height: number }[] = [];
-  async recognize(image: Buffer): Promise<OcrResult> {
-    const meta = await sharp(image).metadata();
-    this.sizes.push({ width: meta.width!, height: meta.height! });
-    return { text: 'Scanned invoice', confidence: 90, paragraphs: [{ text: 'Scanned invoice', x0: 300, y0: 600, x1: 900, y1: 660 }] };
-  }
-  async close(): Promise<void> {}
-}
-
 describe('PDF parser features', () => {
   let pdf: Buffer;
   beforeAll(async () => {
@@ -60,7 +51,7 @@ describe('PDF parser features', () => {
   });
 
   it('drops running headers and page numbers, keeps tables as HTML and pictures in place, OCRs the scanned page', async () => {
-    const ocr = new RecordingOcr();
+    const ocr = new RecordingOcr(SCANNED);
     const sections = await collect(parseDocument(memorySource(pdf, 'r.pdf'), 'pdf', { ...OPTS, ocrEngine: ocr }));
     expect(sections.map((s) => [s.kind, s.page, s.text])).toEqual([
       ['text', 1, 'Body text of page 1 talks about retrieval.'],
@@ -94,7 +85,7 @@ describe('PDF parser features', () => {
     const doc = await PDFDocument.create();
     const page = doc.addPage([600, 800]);
     page.drawRectangle({ x: 100, y: 100, width: 300, height: 200 });
-    const ocr = new RecordingOcr();
+    const ocr = new RecordingOcr(SCANNED);
     const sections = await collect(parseDocument(memorySource(Buffer.from(await doc.save()), 'v.pdf'), 'pdf', { ...OPTS, ocrEngine: ocr }));
     // 300 dpi would be 2500 × 3333 px; the longest side is capped at 2400.
     expect(ocr.sizes).toEqual([{ width: 1800, height: 2400 }]);
@@ -108,7 +99,7 @@ describe('PDF parser features', () => {
   });
 
   it('keeps a scanned page as a picture when OCR is off', async () => {
-    const sections = await collect(parseDocument(memorySource(pdf, 'r.pdf'), 'pdf', { ...OPTS, fromPage: 3, toPage: 4, ocr: false, ocrEngine: new RecordingOcr() }));
+    const sections = await collect(parseDocument(memorySource(pdf, 'r.pdf'), 'pdf', { ...OPTS, fromPage: 3, toPage: 4, ocr: false, ocrEngine: new RecordingOcr(SCANNED) }));
     expect(sections).toHaveLength(1);
     expect(sections[0]).toMatchObject({ kind: 'image', text: '', page: 4, positions: [[4, 0, 612, 0, 792]], meta: { scan: '1' } });
     expect((await sharp(sections[0]!.image!.data).metadata()).format).toBe('png');
