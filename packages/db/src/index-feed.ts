@@ -1,4 +1,5 @@
 import { Prisma, type PrismaClient } from './generated/prisma/client.js';
+import { statement } from './hot-reads.js';
 
 /*
  * The index change feed: every change to what the search index should hold gets a position from the
@@ -58,6 +59,13 @@ export async function recordIndexRemoval(tx: Tx, r: IndexRemoval): Promise<void>
  */
 export const FEED_HEAD_TEXT = '(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM index_change_seq)';
 export const FEED_HEAD_SQL = Prisma.raw(FEED_HEAD_TEXT);
+
+/**
+ * The tenant's datasets among some ids, with their embedding model and the feed's head read with them (a
+ * retrieval's scope: which model embeds the question, and the position the index must have reached).
+ * $1 dataset ids, $2 tenant. Rows: id, embedding_model, head (int8 as text).
+ */
+export const DATASET_SCOPE = statement('dataset_scope', `SELECT id, embedding_model, ${FEED_HEAD_TEXT} AS head FROM dataset WHERE id = ANY($1::text[]) AND tenant_id = $2`);
 
 /** The feed's newest position, on its own. */
 export async function feedHead(db: Sql): Promise<bigint> {

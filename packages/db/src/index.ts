@@ -11,6 +11,7 @@ export {
   feedHead,
   FEED_HEAD_SQL,
   FEED_HEAD_TEXT,
+  DATASET_SCOPE,
   settledFeedHead,
   readFeed,
   pruneIndexRemovals,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { FEED_HEAD_TEXT, statement, type HotReads, type PrismaClient } from '@ragnest/db';
+import { DATASET_SCOPE, statement, type HotReads, type PrismaClient } from '@ragnest/db';
 import { DomainError, dataError } from '@ragnest/contracts';
 import { InjectDb, InjectHotReads } from '@ragnest/runtime';
 import { RetrievalGateway } from './retrieval.gateway.js';
@@ -10,11 +10,6 @@ function queryWords(question: string): string[] {
   return question.split(/[\s,.;:!?，。；：！？、()（）"'“”]+/).filter((w) => w.length >= 2);
 }
 
-/** The datasets a tenant owns among some ids, with their embedding model and the index feed's position. */
-const SCOPE = statement(
-  'retrieval_scope',
-  `SELECT id, embedding_model, ${FEED_HEAD_TEXT} AS head FROM dataset WHERE id = ANY($1::text[]) AND tenant_id = $2`,
-);
 const SCOPE_DOCS = statement('retrieval_scope_docs', 'SELECT id FROM document WHERE id = ANY($1::text[]) AND dataset_id = ANY($2::text[])');
 /** Hit rows; a child of parent/child chunking answers with its parent's text (RAGFlow retrieval_by_children). */
 const HITS = statement(
@@ -80,7 +75,7 @@ export class RetrievalService {
    * the index feed position read with them, which the retrieval service then need not read again.
    */
   async checkScope(tenantId: string, datasetIds: string[], documentIds: string[]): Promise<{ embeddingModel: string; feedHead: string }> {
-    const datasets = await this.hot.rows<{ id: string; embedding_model: string; head: string }>(SCOPE, [datasetIds, tenantId]);
+    const datasets = await this.hot.rows<{ id: string; embedding_model: string; head: string }>(DATASET_SCOPE, [datasetIds, tenantId]);
     const owned = new Set(datasets.map((d) => d.id));
     const notOwned = datasetIds.find((id) => !owned.has(id));
     if (notOwned) throw dataError(`You don't own the dataset ${notOwned}.`);

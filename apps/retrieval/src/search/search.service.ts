@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { FEED_HEAD_TEXT, statement, type HotReads, type PrismaClient } from '@ragnest/db';
+import { DATASET_SCOPE, type HotReads, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, searchRequestSchema, type SearchRpcResponse } from '@ragnest/contracts';
 import { EmbeddingRegistry } from '@ragnest/embedding';
 import { buildQuery } from '@ragnest/nlp';
@@ -9,12 +9,6 @@ import { SEARCH_INDEX } from '../search-index.provider.js';
 import { IndexDimensions } from '../index/index-dimensions.service.js';
 import { MemoryIndexSync } from '../index/memory-sync.service.js';
 import { rankCandidates } from './rank.js';
-
-/** The tenant's datasets among some ids: their embedding model, and the index feed's head read with them. */
-const SCOPE = statement(
-  'search_scope',
-  `SELECT embedding_model, ${FEED_HEAD_TEXT} AS head FROM dataset WHERE id = ANY($1::text[]) AND tenant_id = $2`,
-);
 
 /** Candidates taken from each leg at least (RAGFlow's rerank window is 64). */
 const MIN_WINDOW = 64;
@@ -49,7 +43,7 @@ export class SearchService {
       // the index feed's head comes with the datasets (no extra round trip): an in-memory index that is
       // behind it catches up first, so whatever was acknowledged before this query is searchable
       // (a chat turn's speculative retrieval comes without them: it runs before the api has read the chat)
-      const datasets = await this.hot.rows<{ embedding_model: string; head: string }>(SCOPE, [r.datasetIds, r.tenantId]);
+      const datasets = await this.hot.rows<{ embedding_model: string; head: string }>(DATASET_SCOPE, [r.datasetIds, r.tenantId]);
       const models = [...new Set(datasets.map((d) => d.embedding_model))];
       if (models.length === 0) return { total: 0, hits: [], docAggs: [], servedBy };
       if (models.length > 1) throw new DomainError(RetCode.DATA_ERROR, 'Datasets use different embedding models."');
