@@ -132,7 +132,9 @@ async function registerTenant(): Promise<void> {
 beforeAll(async () => {
   llm = new LocalOpenAIServer({ reply, apiKey: 'sk-local' });
   llmUrl = await llm.start();
-  stack = await startStack({ label: 'agents' });
+  // these tests check how each model piece is relayed: read piece by piece (batched reading, LLM_STREAM_BATCH_MS's
+  // default, is covered by the provider tests and chat-load.test.ts)
+  stack = await startStack({ label: 'agents', env: { LLM_STREAM_BATCH_MS: '0' } });
   await registerTenant();
   api = new RagflowHttp(stack.baseUrl, apiKey);
   const ds = await api.post('/api/v1/datasets', { name: 'agent_kb' });

@@ -39,7 +39,9 @@ async function datasetWithDoc(api: RagflowHttp, name: string): Promise<string> {
 
 beforeAll(async () => {
   modelUrl = await model.start();
-  stack = await startStack({ label: 'chattenant', env: { RAGFLOW_COMPAT: 'current' } });
+  // these tests check how each model piece is relayed: read piece by piece (batched reading, LLM_STREAM_BATCH_MS's
+  // default, is covered by the provider tests and chat-load.test.ts)
+  stack = await startStack({ label: 'chattenant', env: { RAGFLOW_COMPAT: 'current', LLM_STREAM_BATCH_MS: '0' } });
   admin = new RagflowHttp(stack.baseUrl, stack.apiKey);
 }, 120_000);
 afterAll(async () => {

@@ -56,7 +56,9 @@ async function sse(path: string, body: unknown): Promise<{ status: number; conte
 
 beforeAll(async () => {
   const baseUrl = await model.start();
-  stack = await startStack({ label: 'chat', env: { LLM_BASE_URL: baseUrl, LLM_MODEL: 'local-model', LLM_API_KEY: 'sk-test-llm', LLM_TIMEOUT_MS: '1500' } });
+  // these tests check how each model piece is relayed: read piece by piece (batched reading, LLM_STREAM_BATCH_MS's
+  // default, is covered by the provider tests and chat-load.test.ts)
+  stack = await startStack({ label: 'chat', env: { LLM_BASE_URL: baseUrl, LLM_MODEL: 'local-model', LLM_API_KEY: 'sk-test-llm', LLM_TIMEOUT_MS: '1500', LLM_STREAM_BATCH_MS: '0' } });
   api = new RagflowHttp(stack.baseUrl, stack.apiKey);
   const ds = await api.post('/api/v1/datasets', { name: 'kb_1' });
   datasetId = ds.json.data.id;

@@ -28,7 +28,7 @@ export interface AppConfig {
     timeoutMs: number;
   };
   /** default chat model; absent = no default (tenants configure their own, or get extractive answers) */
-  llm: { default?: { baseUrl: string; apiKey?: string; model: string; factory: string }; timeoutMs: number };
+  llm: { default?: { baseUrl: string; apiKey?: string; model: string; factory: string }; timeoutMs: number; streamBatchMs: number };
   upload: { maxFileBytes: number; maxFiles: number };
   parse: { maxInMemoryBytes: number; ocrConcurrency: number };
   workers: {
@@ -117,6 +117,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
         ? { default: { baseUrl: e.LLM_BASE_URL, model: e.LLM_MODEL, factory: e.LLM_PROVIDER_NAME, ...(e.LLM_API_KEY ? { apiKey: e.LLM_API_KEY } : {}) } }
         : {}),
       timeoutMs: e.LLM_TIMEOUT_MS,
+      streamBatchMs: e.LLM_STREAM_BATCH_MS,
     },
     upload: { maxFileBytes: e.UPLOAD_MAX_FILE_BYTES, maxFiles: e.UPLOAD_MAX_FILES },
     parse: { maxInMemoryBytes: e.PARSE_MAX_IN_MEMORY_BYTES, ocrConcurrency: e.OCR_CONCURRENCY },

@@ -63,6 +63,8 @@ export const envSchema = z.object({
   LLM_PROVIDER_NAME: z.string().default('OpenAI-API-Compatible'),
   /** longest wait for the model's first byte and between two streamed pieces */
   LLM_TIMEOUT_MS: int(60_000, 100),
+  /** a streamed answer is read from the model at most once per this many ms after its first piece (0: every piece) */
+  LLM_STREAM_BATCH_MS: int(10, 0),
 
   UPLOAD_MAX_FILE_BYTES: int(512 * 1024 * 1024, 1),
   UPLOAD_MAX_FILES: int(64, 1),

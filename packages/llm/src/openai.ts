@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser } from 'eventsource-parser';
 import OpenAI from 'openai';
 import { countTokens } from '@ragnest/nlp';
@@ -17,9 +18,17 @@ export interface OpenAICompatibleChatOptions {
    * An idle upstream becomes an LlmError instead of a hung stream.
    */
   timeoutMs?: number;
+  /**
+   * After the first piece of a streamed answer, the response is read at most once per this many ms (default
+   * STREAM_BATCH_MS; 0 reads every piece as it arrives). Pieces that arrive in between are read and handed on
+   * together, as one text: a fast model costs one read, parse and hand-on per batch instead of per token.
+   */
+  batchMs?: number;
 }
 
 const TIMEOUT = Symbol('llm-timeout');
+/** Default OpenAICompatibleChatOptions.batchMs: 100 reads a second per answer, well below what a screen shows. */
+export const STREAM_BATCH_MS = 10;
 /** How long the end of a streamed response is awaited after its `[DONE]` event. */
 const DONE_GRACE_MS = 1_000;
 
@@ -106,12 +115,14 @@ export class OpenAICompatibleChatModel implements ChatModel {
   readonly id: string;
   private readonly client: OpenAI;
   private readonly timeoutMs: number;
+  private readonly batchMs: number;
   private readonly baseUrl: string;
   private readonly headers: Record<string, string>;
 
   constructor(private readonly opts: OpenAICompatibleChatOptions) {
     this.id = `${opts.model}@${opts.factory ?? 'OpenAI-API-Compatible'}`;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.batchMs = opts.batchMs ?? STREAM_BATCH_MS;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.headers = { 'content-type': 'application/json', accept: 'text/event-stream', 'user-agent': 'ragnest', ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}) };
     this.client = new OpenAI({
@@ -190,23 +201,39 @@ export class OpenAICompatibleChatModel implements ChatModel {
       res.body.setEncoding('utf8');
       // leaving the loop at [DONE] must not destroy the body (see below)
       const body = res.body;
-      for await (const received of body.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
+      const reader = (body.iterator({ destroyOnReturn: false }) as AsyncIterableIterator<string>)[Symbol.asyncIterator]();
+      /** when the last text was handed on: the next read waits for batchMs after it */
+      let handedAt = -Infinity;
+      for (;;) {
+        const wait = handedAt + this.batchMs - performance.now();
+        // what arrives meanwhile is buffered by the stream and read in one go below (the idle timer is off:
+        // this wait is ours, not the model's)
+        if (wait > 0) await sleep(wait);
+        waitingSince = performance.now();
+        waiting = true;
+        const next = await reader.next();
+        if (next.done) break;
         waiting = false;
-        parser.feed(received);
+        parser.feed(next.value);
         const batch = events;
         events = [];
+        // the texts read now: handed on as one piece when batching, else one by one as the model sent them
+        const out: string[] = [];
+        /** a bad or error event: raised after the text read before it has been handed on */
+        let failure: LlmError | undefined;
         for (const ev of batch) {
           let chunk: StreamChunk;
           try {
             chunk = JSON.parse(ev.data) as StreamChunk;
           } catch {
-            throw new LlmError(`The model ${this.id} sent an unreadable stream event: ${ev.data.slice(0, 200)}`, 502, false);
+            failure = new LlmError(`The model ${this.id} sent an unreadable stream event: ${ev.data.slice(0, 200)}`, 502, false);
+            break;
           }
           // some servers send `"error": null` in every chunk
           if ((chunk?.error !== undefined && chunk.error !== null) || ev.event === 'error') {
             const e = chunk?.error;
-            const msg = typeof e === 'string' ? e : typeof e?.message === 'string' ? e.message : ev.data.slice(0, 500);
-            throw fail.other(this.id, msg);
+            failure = fail.other(this.id, typeof e === 'string' ? e : typeof e?.message === 'string' ? e.message : ev.data.slice(0, 500));
+            break;
           }
           const delta = chunk?.choices?.[0]?.delta;
           usage = toUsage(chunk?.usage) ?? usage;
@@ -214,19 +241,23 @@ export class OpenAICompatibleChatModel implements ChatModel {
           // the form Ollama and others use in the content itself
           const thought = delta?.reasoning_content;
           if (typeof thought === 'string' && thought.length) {
-            yield { type: 'text', text: thinking ? thought : `<think>${thought}` };
+            out.push(thinking ? thought : `<think>${thought}`);
             thinking = true;
           }
           const piece = delta?.content;
           if (typeof piece === 'string' && piece.length) {
             text += piece;
-            yield { type: 'text', text: thinking ? `</think>${piece}` : piece };
+            out.push(thinking ? `</think>${piece}` : piece);
             thinking = false;
           }
         }
+        if (out.length) {
+          if (this.batchMs > 0) yield { type: 'text', text: out.length === 1 ? out[0]! : out.join('') };
+          else for (const text of out) yield { type: 'text', text };
+          handedAt = performance.now();
+        }
+        if (failure) throw failure;
         if (done) break;
-        waitingSince = performance.now();
-        waiting = true;
       }
       if (done && !body.readableEnded) {
         // the rest, normally just the end of the response, is read and dropped so the connection can be reused;

@@ -65,6 +65,8 @@ export interface DbChatModelResolverOptions {
   default?: DefaultChatModelConfig;
   /** upstream first-byte and idle timeout (ms) */
   timeoutMs: number;
+  /** OpenAICompatibleChatOptions.batchMs (default STREAM_BATCH_MS) */
+  streamBatchMs?: number;
 }
 
 /**
@@ -119,7 +121,7 @@ export class DbChatModelResolver implements ChatModelResolver {
     let m = this.cache.get(key);
     if (!m) {
       if (this.cache.size >= 256) this.cache.delete(this.cache.keys().next().value as string);
-      m = new OpenAICompatibleChatModel({ baseUrl, apiKey, model, factory, timeoutMs: this.opts.timeoutMs });
+      m = new OpenAICompatibleChatModel({ baseUrl, apiKey, model, factory, timeoutMs: this.opts.timeoutMs, ...(this.opts.streamBatchMs !== undefined ? { batchMs: this.opts.streamBatchMs } : {}) });
       this.cache.set(key, m);
     }
     return m;

@@ -12,5 +12,5 @@ export const chatModelsProvider: Provider = {
   provide: CHAT_MODELS,
   inject: [PRISMA, CONFIG],
   useFactory: (db: PrismaClient, config: AppConfig) =>
-    new DbChatModelResolver(db, { timeoutMs: config.llm.timeoutMs, ...(config.llm.default ? { default: config.llm.default } : {}) }),
+    new DbChatModelResolver(db, { timeoutMs: config.llm.timeoutMs, streamBatchMs: config.llm.streamBatchMs, ...(config.llm.default ? { default: config.llm.default } : {}) }),
 };

@@ -10,8 +10,9 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
+// piece by piece (batchMs 0): these tests are about the protocol; batching has its own tests below
 const model = (over: Partial<ConstructorParameters<typeof OpenAICompatibleChatModel>[0]> = {}) =>
-  new OpenAICompatibleChatModel({ baseUrl, apiKey: 'sk-local', model: 'local-model', timeoutMs: 2_000, ...over });
+  new OpenAICompatibleChatModel({ baseUrl, apiKey: 'sk-local', model: 'local-model', timeoutMs: 2_000, batchMs: 0, ...over });
 
 async function collect(it: AsyncIterable<LlmDelta>): Promise<LlmDelta[]> {
   const out: LlmDelta[] = [];
@@ -111,6 +112,41 @@ test('a stream that stalls midway times out after the idle timeout', async () =>
   expect(err).toBeInstanceOf(LlmError);
   expect((err as LlmError).message).toContain('did not answer within 300 ms');
   await waitFor(() => server.stats.active === 0);
+});
+
+describe('reading a fast stream in batches (batchMs)', () => {
+  const texts = (out: LlmDelta[]) => out.flatMap((d) => (d.type === 'text' ? [d.text] : []));
+
+  test('the first piece is handed on at once; pieces that arrive within batchMs after it come together, in order', async () => {
+    reply = () => ({ pieces: ['p0 ', 'p1 ', 'p2 ', 'p3 ', 'p4'], pieceDelayMs: 50, usage: null });
+    const out = await collect(model({ batchMs: 200 }).stream([{ role: 'user', content: 'q' }], {}, new AbortController().signal));
+    const t = texts(out);
+    expect(t.join('')).toBe('p0 p1 p2 p3 p4');
+    // p0 alone, then what arrived in the next 200 ms (p1-p3), then the rest: never one hand-on per piece
+    expect(t[0]).toBe('p0 ');
+    expect(t.length).toBeLessThanOrEqual(3);
+    expect(out.at(-1)?.type).toBe('usage');
+  });
+
+  test('reasoning and answer text keep their <think> framing when batched together', async () => {
+    reply = () => ({ reasoningPieces: ['Let me ', 'think.'], pieces: ['Answer', '.'], usage: null });
+    const out = await collect(model({ batchMs: 200 }).stream([{ role: 'user', content: 'q' }], {}, new AbortController().signal));
+    expect(texts(out).join('')).toBe('<think>Let me think.</think>Answer.');
+  });
+
+  test('waiting between batches is not counted as the model being idle', async () => {
+    // each wait for the next batch (300 ms) is longer than the idle timeout (150 ms)
+    reply = () => ({ pieces: ['a', 'b', 'c', 'd'], pieceDelayMs: 100 });
+    const out = await collect(model({ batchMs: 300, timeoutMs: 150 }).stream([{ role: 'user', content: 'q' }], {}, new AbortController().signal));
+    expect(texts(out).join('')).toBe('abcd');
+  });
+
+  test('a model that stalls between batches still times out', async () => {
+    reply = () => ({ pieces: ['a', 'b'], stallAfterFirstPiece: true });
+    const err = await collect(model({ batchMs: 50, timeoutMs: 300 }).stream([{ role: 'user', content: 'q' }], {}, new AbortController().signal)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LlmError);
+    expect((err as LlmError).message).toMatch(/did not answer within 300 ms/);
+  });
 });
 
 test('a slow consumer is not mistaken for a stalled model', async () => {
