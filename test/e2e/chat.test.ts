@@ -478,7 +478,7 @@ describe('chat assistants (seed 001 §6)', () => {
 describe("a turn's retrieval starts while its chat loads (speculation on the chat's last plan)", () => {
   async function speculation(): Promise<Record<string, number>> {
     const text = await (await fetch(`${stack.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${stack.apiKey}` } })).text();
-    const out: Record<string, number> = { used: 0, discarded: 0, failed: 0 };
+    const out: Record<string, number> = { used: 0, discarded: 0, failed: 0, behind: 0 };
     for (const m of text.matchAll(/^ragnest_chat_retrieval_speculation_total\{outcome="(\w+)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
     return out;
   }
@@ -542,5 +542,27 @@ describe("a turn's retrieval starts while its chat loads (speculation on the cha
     });
     expect(refined.choices[0]!.message.content).toContain('Foxes are small omnivorous mammals');
     expect(await speculation()).toEqual({ ...before, used: before.used! + 1, discarded: before.discarded! + 1 });
+  }, 60_000);
+
+  test("a chunk added just before a turn is in its retrieval: the speculation counts only if its index had reached the chat's feed head", async () => {
+    const ds = await api.post('/api/v1/datasets', { name: 'kb_speculation_feed' });
+    const dsId = ds.json.data.id as string;
+    const up = await api.upload(dsId, [{ name: 'newts.txt', content: 'Newts are amphibians that live both in water and on land.' }]);
+    const docId = up.json.data[0].id as string;
+    await api.post(`/api/v1/datasets/${dsId}/chunks`, { document_ids: [docId] });
+    await api.waitParsed(dsId, [docId]);
+    const c = await api.post('/api/v1/chats', sdkCreateBody('Speculator 3', [dsId]));
+    const chatId = c.json.data.id as string;
+    expect(await ask(chatId, 'Where do newts live?')).toContain('Newts are amphibians');
+    const before = await speculation();
+    // acknowledged before the next question is sent: the index feed's head moves past what the retrieval
+    // service has applied (it catches up on its timer, or when a checked search asks for the head)
+    const added = await api.post(`/api/v1/datasets/${dsId}/documents/${docId}/chunks`, { content: 'Axolotls regrow lost limbs within a few weeks.' });
+    expect(added.json.code).toBe(0);
+    // the speculation (on the chat's last plan) ran first; whether it had caught up or not, the answer has the new chunk
+    expect(await ask(chatId, 'What do axolotls regrow?')).toContain('Axolotls regrow lost limbs');
+    const after = await speculation();
+    expect(after.used! + after.behind! - before.used! - before.behind!).toBe(1);
+    expect(after.discarded).toBe(before.discarded);
   }, 60_000);
 });

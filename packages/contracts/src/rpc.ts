@@ -45,6 +45,12 @@ export interface SearchRpcResponse {
   docAggs: { documentId: string; documentName: string; count: number }[];
   /** id of the replica that answered (lets tests and operators see load balancing) */
   servedBy: string;
+  /**
+   * A request without `feedHead` (a speculative one): the index feed position the searched index had applied
+   * at least, for the caller to compare with the head it reads itself. Absent from an index that does not
+   * follow the feed.
+   */
+  position?: string;
 }
 
 export const indexChunksNowSchema = z.object({

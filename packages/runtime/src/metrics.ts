@@ -36,7 +36,7 @@ export const searchDuration = new Histogram({
 
 export const chatSpeculation = new Counter({
   name: 'ragnest_chat_retrieval_speculation_total',
-  help: "Chat turns whose retrieval started before the chat row was loaded, by whether the loaded settings confirmed it (used), changed it (discarded) or it failed and ran again (failed)",
+  help: "Chat turns whose retrieval started before the chat row was loaded, by whether the loaded settings confirmed it (used), changed it (discarded), the index it searched had not yet applied the feed head read with the chat (behind) or it failed (failed); all but used ran the retrieval again",
   labelNames: ['outcome'] as const,
   registers: [registry],
 });

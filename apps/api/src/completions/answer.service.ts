@@ -40,14 +40,25 @@ export interface AnswerInput {
 /** A chat turn's retrieval, as planned from the chat's settings: everything the retrieval service is asked. */
 type RetrievalPlan = Omit<RetrieveInput, 'owned' | 'unverified'>;
 
+/** The plan of a chat's last turn, kept for the next turn's speculation: without its question, with its datasets' embedding model. */
+interface KnownPlan {
+  plan: Omit<RetrievalPlan, 'question'>;
+  embeddingModel: string;
+}
+
 /** A retrieval started on the plan of the chat's previous turn, before this turn's chat row was read. */
 export interface Speculation {
   plan: RetrievalPlan;
-  result: Promise<Retrieved>;
+  embeddingModel: string;
+  /** the hits, and the index feed position the search reflected (absent: an index that does not follow the feed) */
+  result: Promise<{ kb: Retrieved; position?: string | undefined }>;
 }
 
 /** Most chats whose last retrieval plan is kept (an entry is a few ids and numbers). */
 const PLANS_MAX = 10_000;
+
+/** The embedding model of a scope whose datasets all use the same one. */
+const singleModel = (scope: OwnedScope): string | undefined => (new Set(scope.embeddingModels).size === 1 ? scope.embeddingModels[0] : undefined);
 
 const sameIds = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -115,8 +126,8 @@ const ms = (a: number, b: number) => `${(b - a).toFixed(1)}ms`;
  */
 @Injectable()
 export class AnswerService {
-  /** by tenant and chat: the retrieval plan of the chat's last turn, without its question */
-  private readonly plans = new Map<string, Omit<RetrievalPlan, 'question'>>();
+  /** by tenant and chat: the retrieval plan of the chat's last turn */
+  private readonly plans = new Map<string, KnownPlan>();
 
   constructor(
     @InjectDb() private readonly db: PrismaClient,
@@ -129,24 +140,27 @@ export class AnswerService {
    * this process) with this turn's question, so loading the chat and retrieving overlap instead of queueing
    * one after the other. answer() uses the result only when the plan it makes from the freshly loaded chat is
    * the same (settings, live datasets, question not refined, no document filter); otherwise it retrieves again
-   * and the speculative result is dropped. Undefined for a chat with no plan in this process yet.
+   * and the speculative result is dropped. The datasets' embedding model is the one the last turn saw, and
+   * the retrieval service reads nothing before it searches: it searches the index it holds and says up to which
+   * feed position, and the result counts only if that position has reached the feed head read with the chat
+   * (so a write acknowledged before this turn is never missed). Undefined for a chat with no plan here yet.
    */
   speculate(tenantId: string, chatId: string, question: string): Speculation | undefined {
     const known = this.plans.get(`${tenantId}\u0000${chatId}`);
     if (!known || !question.trim()) return undefined;
-    const plan: RetrievalPlan = { ...known, question };
-    const result = this.retrieval.retrieve({ ...plan, unverified: true });
+    const plan: RetrievalPlan = { ...known.plan, question };
+    const result = this.retrieval.retrieveAt({ ...plan, unverified: { embeddingModel: known.embeddingModel } });
     // a speculation that is never awaited (the turn failed first, or its plan changed) must not reject unhandled
     result.catch(() => undefined);
-    return { plan, result };
+    return { plan, embeddingModel: known.embeddingModel, result };
   }
 
-  private remember(tenantId: string, chatId: string, plan: RetrievalPlan): void {
+  private remember(tenantId: string, chatId: string, plan: RetrievalPlan, embeddingModel: string): void {
     if (!chatId) return;
     const { question: _question, ...rest } = plan;
     const key = `${tenantId}\u0000${chatId}`;
     if (!this.plans.has(key) && this.plans.size >= PLANS_MAX) this.plans.clear();
-    this.plans.set(key, rest);
+    this.plans.set(key, { plan: rest, embeddingModel });
   }
 
   /** The plan's retrieval: the speculative one when it ran this very plan, else a checked call. */
@@ -154,13 +168,22 @@ export class AnswerService {
     // the speculative call left the dataset checks to this point: the live datasets come from the chat row just
     // read with the tenant's id, and a checked call also requires a single embedding model among them
     const usable =
-      speculation !== undefined && prepared !== undefined && !plan.documentIds.length && new Set(prepared.scope.embeddingModels).size === 1 && samePlan(speculation.plan, plan);
+      speculation !== undefined &&
+      prepared !== undefined &&
+      !plan.documentIds.length &&
+      singleModel(prepared.scope) === speculation.embeddingModel &&
+      samePlan(speculation.plan, plan);
     if (speculation && !usable) chatSpeculation.inc({ outcome: 'discarded' });
     if (usable) {
       try {
-        const kb = await speculation.result;
-        chatSpeculation.inc({ outcome: 'used' });
-        return kb;
+        const { kb, position } = await speculation.result;
+        // the index searched had applied every change up to the head read with the chat: nothing acknowledged
+        // before this turn is missing from it
+        if (position === undefined || BigInt(position) >= BigInt(prepared.scope.feedHead)) {
+          chatSpeculation.inc({ outcome: 'used' });
+          return kb;
+        }
+        chatSpeculation.inc({ outcome: 'behind' });
       } catch {
         // e.g. the retrieval service was briefly unavailable: the checked call reports it if it still is
         chatSpeculation.inc({ outcome: 'failed' });
@@ -223,8 +246,10 @@ export class AnswerService {
           highlight: false,
         };
         kb = await this.retrieveFor(plan, p, input.speculation);
-        // the next turn's speculation: plain turns only (a document filter needs a checked call's checks)
-        if (!documentIds.length) this.remember(input.tenantId, chat.id, plan);
+        // the next turn's speculation: plain turns over datasets of one embedding model only (a document filter
+        // needs a checked call's checks)
+        const model = p && singleModel(p.scope);
+        if (!documentIds.length && model) this.remember(input.tenantId, chat.id, plan, model);
       } else if (input.speculation) {
         chatSpeculation.inc({ outcome: 'discarded' });
       }

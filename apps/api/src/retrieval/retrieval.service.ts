@@ -48,11 +48,12 @@ export interface RetrieveInput {
   /** the datasets' scope when the caller read it with datasets it knows the tenant owns: no ownership query */
   owned?: OwnedScope;
   /**
-   * A speculative call whose caller verifies the datasets (and the document ids) before it uses the result:
-   * no ownership query here; the retrieval service reads the datasets' embedding model and the index feed's
-   * head itself, restricted to the tenant's datasets (a chat turn's retrieval started while its chat row loads).
+   * A speculative call (a chat turn's retrieval started while its chat row loads), with the embedding model the
+   * caller expects the datasets to have: no ownership query and no feed head. The retrieval service searches
+   * the tenant's chunks in what its index holds and says at which feed position (retrieveAt); the caller
+   * verifies the datasets, the model and that position before it uses the result.
    */
-  unverified?: boolean;
+  unverified?: { embeddingModel: string };
 }
 
 /** What checkScope reads about datasets the tenant owns: their embedding models and the index feed position. */
@@ -95,10 +96,18 @@ export class RetrievalService {
   }
 
   async retrieve(input: RetrieveInput) {
+    return (await this.retrieveAt(input)).kb;
+  }
+
+  /**
+   * retrieve(), and for an `unverified` call the index feed position the search reflected at least (absent when
+   * the index does not follow the feed: its candidates are checked against Postgres).
+   */
+  async retrieveAt(input: RetrieveInput) {
     const scope = input.owned
       ? await this.checkedScope(input.owned, input.datasetIds, input.documentIds)
       : input.unverified
-        ? {}
+        ? { embeddingModel: input.unverified.embeddingModel }
         : await this.checkScope(input.tenantId, input.datasetIds, input.documentIds);
     const res = await this.gateway.search({
       ...scope,
@@ -151,7 +160,7 @@ export class RetrievalService {
       ];
     });
     const docAggs = res.docAggs.map((d) => ({ doc_name: d.documentName, doc_id: d.documentId, count: d.count }));
-    return { total: res.total, chunks, doc_aggs: docAggs };
+    return { kb: { total: res.total, chunks, doc_aggs: docAggs }, position: res.position };
   }
 
   /** Dify's external-knowledge API (§6.2). */

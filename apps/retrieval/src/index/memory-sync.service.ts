@@ -47,6 +47,16 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
+  /**
+   * The feed position this replica's index has applied, once its first load is done (what a search run now
+   * reflects at least); undefined when the index does not follow the feed.
+   */
+  async appliedPosition(): Promise<bigint | undefined> {
+    if (!this.active) return undefined;
+    if (!this.loaded && this.ready) await this.ready;
+    return this.applied;
+  }
+
   get active(): boolean {
     return this.index instanceof MemorySearchIndex && this.index.followsFeed;
   }

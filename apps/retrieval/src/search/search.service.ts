@@ -39,10 +39,9 @@ export class SearchService {
     const r = parsed.data;
     let model = r.embeddingModel;
     let head = r.feedHead !== undefined ? BigInt(r.feedHead) : undefined;
-    if (model === undefined || head === undefined) {
+    if (model === undefined) {
       // the index feed's head comes with the datasets (no extra round trip): an in-memory index that is
       // behind it catches up first, so whatever was acknowledged before this query is searchable
-      // (a chat turn's speculative retrieval comes without them: it runs before the api has read the chat)
       const datasets = await this.hot.rows<{ embedding_model: string; head: string }>(DATASET_SCOPE, [r.datasetIds, r.tenantId]);
       const models = [...new Set(datasets.map((d) => d.embedding_model))];
       if (models.length === 0) return { total: 0, hits: [], docAggs: [], servedBy };
@@ -50,7 +49,12 @@ export class SearchService {
       model = models[0]!;
       head = BigInt(datasets[0]!.head);
     }
-    await this.sync.ensure(head);
+    // a model without a head: a chat turn's speculative retrieval, sent before the api has read the chat (and
+    // the head with it). It searches what this replica has and says which position that is; the api uses the
+    // result only if that position has reached the head it reads with the chat.
+    let position: bigint | undefined;
+    if (head === undefined) position = await this.sync.appliedPosition();
+    else await this.sync.ensure(head);
     const provider = this.registry.get(model);
     const query = buildQuery(r.question);
     const [queryVector] = await provider.embed([r.question]);
@@ -66,7 +70,7 @@ export class SearchService {
     const live = this.index.followsFeed ? null : await this.liveChunks(candidates.map((c) => c.id));
     const ranked = rankCandidates(candidates, query, r, live);
     searchDuration.observe((performance.now() - started) / 1000);
-    return { ...ranked, servedBy };
+    return { ...ranked, servedBy, ...(position !== undefined ? { position: String(position) } : {}) };
   }
 
   /** Candidate ids that still exist, are available, and whose document is enabled → their document's name. */
