@@ -1,6 +1,6 @@
 export * from './types.js';
 export { analyze, analyzeToString } from './analyzer.js';
-export { buildQuery, termSimilarity, type QueryTerms, type TermDictionary, type TermIdSequence } from './query.js';
+export { buildQuery, termSimilarity, weighTokens, type QueryTerms, type TermDictionary, type TermIdSequence, type WeighedTokens } from './query.js';
 export { countTokens } from './tokens.js';
 export { detectFileType, fileExtension, SUPPORTED_SUFFIXES, DETECT_HEAD_BYTES, DOCX_MIME, XLSX_MIME, PPTX_MIME } from './detect.js';
 export {

@@ -77,13 +77,38 @@ function tokenWeight(token: string): number {
   return w;
 }
 
-export function buildQuery(question: string): QueryTerms {
-  const seq = analyze(question);
-  const tokens = [...new Set(seq)];
+/** An analyzed sequence's distinct tokens (first occurrence order), each one's weight w_t (summing to 1), and each position's token index. */
+export interface WeighedTokens {
+  tokens: string[];
+  weights: number[];
+  /** position in the sequence → index in `tokens` */
+  at: number[];
+}
+
+/** The token weights of RAGFlow's term_weight, for a sequence already analyzed (buildQuery's first step). */
+export function weighTokens(seq: readonly string[]): WeighedTokens {
+  const index = new Map<string, number>();
+  const tokens: string[] = [];
+  const at: number[] = [];
+  for (const t of seq) {
+    let k = index.get(t);
+    if (k === undefined) {
+      k = tokens.length;
+      index.set(t, k);
+      tokens.push(t);
+    }
+    at.push(k);
+  }
   const raw = tokens.map(tokenWeight);
   const sum = raw.reduce((a, b) => a + b, 0);
+  return { tokens, weights: raw.map((r) => (sum > 0 ? r / sum : 0)), at };
+}
+
+export function buildQuery(question: string): QueryTerms {
+  const seq = analyze(question);
+  const { tokens, weights: w } = weighTokens(seq);
   const tokenWeights = new Map<string, number>();
-  tokens.forEach((t, k) => tokenWeights.set(t, sum > 0 ? raw[k]! / sum : 0));
+  tokens.forEach((t, k) => tokenWeights.set(t, w[k]!));
 
   // Repeated tokens and pairs accumulate, as RAGFlow's query dict does.
   const weights = new Map<string, number>();

@@ -1,5 +1,5 @@
 import { citationMarker, type MarkerStyle } from '@ragnest/llm';
-import { buildQuery, type QueryTerms } from '@ragnest/nlp';
+import { analyze, weighTokens } from '@ragnest/nlp';
 
 export type { MarkerStyle };
 const marker = citationMarker;
@@ -68,31 +68,34 @@ export class ChunkTerms {
     }
   }
 
-  /** The chunks holding a query key (a token, or two tokens joined by a space). */
-  private holders(key: string): number[] | undefined {
-    const space = key.indexOf(' ');
-    if (space < 0) {
-      const id = this.ids.get(key);
-      return id === undefined ? undefined : this.tokenHolders[id];
-    }
-    const a = this.ids.get(key.slice(0, space));
-    const b = this.ids.get(key.slice(space + 1));
-    // the index holds no pair with an id past PAIR_SHIFT (its key could collide with another pair's)
-    return a === undefined || b === undefined || a >= PAIR_SHIFT || b >= PAIR_SHIFT ? undefined : this.pairHolders.get(a * PAIR_SHIFT + b);
-  }
-
   /**
-   * termSimilarity (Σ q over the query's tokens and pairs a chunk has / Σ q) for every chunk: each chunk's
-   * terms are summed in the query's order, as termSimilarity sums them, so the numbers are the same.
+   * termSimilarity(buildQuery(text), chunk) for every chunk, from the text's analyzed tokens `seq`: Σ q over the
+   * query's tokens (0.4·w_t) and adjacent pairs (0.6·max(w_a, w_b)) a chunk has, over Σ q. A repeated token or
+   * pair counts at each occurrence, as buildQuery accumulates it. Walks the sequence with the tokens' ids in
+   * this index, so no query key string is built or hashed (equal to termSimilarity up to rounding).
    */
-  similarities(q: QueryTerms): Float64Array {
+  similaritiesOf(seq: readonly string[]): Float64Array {
     const hit = new Float64Array(this.count);
-    if (q.total <= 0) return hit;
-    for (const [key, v] of q.weights) {
-      const list = this.holders(key);
-      if (list) for (const i of list) hit[i]! += v;
+    const { weights: w, at } = weighTokens(seq);
+    let total = 0;
+    let prev = -1;
+    for (let t = 0; t < seq.length; t++) {
+      const wt = w[at[t]!]!;
+      const v = 0.4 * wt;
+      total += v;
+      const id = this.ids.get(seq[t]!);
+      if (id !== undefined) for (const i of this.tokenHolders[id]!) hit[i]! += v;
+      if (t > 0) {
+        const pv = 0.6 * Math.max(w[at[t - 1]!]!, wt);
+        total += pv;
+        // the index holds no pair with an id past PAIR_SHIFT (its key could collide with another pair's)
+        const list = prev >= 0 && id !== undefined && id < PAIR_SHIFT ? this.pairHolders.get(prev * PAIR_SHIFT + id) : undefined;
+        if (list) for (const i of list) hit[i]! += pv;
+      }
+      prev = id !== undefined && id < PAIR_SHIFT ? id : -1;
     }
-    for (let i = 0; i < hit.length; i++) hit[i] = Math.min(1, hit[i]! / q.total);
+    if (total <= 0) return hit.fill(0);
+    for (let i = 0; i < hit.length; i++) hit[i] = Math.min(1, hit[i]! / total);
     return hit;
   }
 }
@@ -256,10 +259,10 @@ export class CitationStream {
 
   /** A sentence's similarity to each chunk; null when it has no terms. */
   private similarities(sentence: string): Float64Array | null {
-    const q = buildQuery(sentence);
-    if (!q.tokens.length) return null;
+    const seq = analyze(sentence);
+    if (!seq.length) return null;
     this.terms ??= new ChunkTerms(this.chunks);
-    return this.terms.similarities(q);
+    return this.terms.similaritiesOf(seq);
   }
 
   /** Chunks cited by a sentence: every chunk within 1% of the best similarity, above `threshold`, at most 4, each once per answer. */

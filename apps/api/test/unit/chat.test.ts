@@ -1,4 +1,4 @@
-import { analyzeToString, buildQuery, termSimilarity } from '@ragnest/nlp';
+import { analyze, analyzeToString, buildQuery, termSimilarity } from '@ragnest/nlp';
 import { ChunkTerms, CitationStream, stripMarkers } from '../../src/completions/citations.js';
 import { extractiveAnswer, EXTRACTIVE_NOTE, EXTRACTIVE_NOTHING } from '@ragnest/llm';
 import { fitMessages, knowledgeBlocks, parseNumberedList, systemPrompt } from '../../src/completions/prompt.js';
@@ -67,9 +67,10 @@ describe('CitationStream', () => {
       { tokens: '' },
     ];
     const terms = new ChunkTerms(many);
-    for (const sentence of ['Foxes eat rodents and fruit.', 'The deepest lake is in Siberia, Baikal.', '狐狸吃水果和昆虫。', 'Nothing matches here at all.']) {
+    // (repeated tokens and pairs count at each occurrence, as buildQuery accumulates them)
+    for (const sentence of ['Foxes eat rodents and fruit.', 'The deepest lake is in Siberia, Baikal.', '狐狸吃水果和昆虫。', 'Nothing matches here at all.', 'Foxes eat, foxes eat fruit fruit and rodents.']) {
       const q = buildQuery(sentence);
-      const got = terms.similarities(q);
+      const got = terms.similaritiesOf(analyze(sentence));
       const want = many.map((c) => termSimilarity(q, c.tokens));
       got.forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 12));
       expect(want.some((w) => w > 0) || sentence.startsWith('Nothing')).toBe(true);
