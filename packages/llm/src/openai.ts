@@ -27,7 +27,7 @@ export interface OpenAICompatibleChatOptions {
 }
 
 const TIMEOUT = Symbol('llm-timeout');
-/** Default OpenAICompatibleChatOptions.batchMs: 100 reads a second per answer, well below what a screen shows. */
+/** Default OpenAICompatibleChatOptions.batchMs: at most 100 reads a second per answer, still more often than a screen refreshes. */
 export const STREAM_BATCH_MS = 10;
 /** How long the end of a streamed response is awaited after its `[DONE]` event. */
 const DONE_GRACE_MS = 1_000;
