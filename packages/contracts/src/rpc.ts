@@ -25,6 +25,8 @@ export const searchRequestSchema = z.object({
    */
   embeddingModel: z.string().optional(),
   feedHead: z.string().regex(/^\d+$/).optional(),
+  /** the hits' rows read here and sent with the reply (a speculative chat retrieval: one round trip less for the turn) */
+  withRows: z.boolean().default(false),
   correlationId: z.string().optional(),
 });
 export type SearchRpcRequest = z.input<typeof searchRequestSchema>;
@@ -36,6 +38,20 @@ export interface SearchHit {
   similarity: number;
   vectorSimilarity: number;
   termSimilarity: number;
+}
+
+/** A hit's row as Postgres has it when the hit is read (HIT_ROWS in @ragnest/db). */
+export interface SearchHitRow {
+  id: string;
+  datasetId: string;
+  content: string;
+  contentTokens: string;
+  importantKeywords: string[];
+  questions: string[];
+  imageId: string;
+  positions: unknown;
+  docType: string;
+  momId: string;
 }
 
 export interface SearchRpcResponse {
@@ -51,6 +67,8 @@ export interface SearchRpcResponse {
    * follow the feed.
    */
   position?: string;
+  /** the hits' rows, when the request asked for them (a hit whose chunk is gone has none) */
+  rows?: SearchHitRow[];
 }
 
 export const indexChunksNowSchema = z.object({

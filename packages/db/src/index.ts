@@ -2,6 +2,7 @@ export { PrismaClient, Prisma } from './generated/prisma/client.js';
 export type { Tenant, User, UserSession, ApiToken, TenantLlm, Dataset, Document, ParseTask, Chunk, Agent, AgentSession, Chat, ChatSession } from './generated/prisma/client.js';
 export { createPrisma, pingPostgres, isUniqueViolation, type Db } from './client.js';
 export { HotReads, statement, type Statement } from './hot-reads.js';
+export { HIT_ROWS } from './hit-rows.js';
 export { newId, isUuid1Hex, chunkIdFor, imageIdFor, parseImageId, newApiKey, newBetaToken } from './ids.js';
 export { reportProgress, tryFinishDocument, failDocument, documentLockKey } from './lifecycle.js';
 export {

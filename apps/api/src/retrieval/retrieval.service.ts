@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DATASET_SCOPE, statement, type HotReads, type PrismaClient } from '@ragnest/db';
-import { DomainError, dataError } from '@ragnest/contracts';
+import { DATASET_SCOPE, HIT_ROWS, statement, type HotReads, type PrismaClient } from '@ragnest/db';
+import { DomainError, dataError, type SearchHitRow } from '@ragnest/contracts';
 import { InjectDb, InjectHotReads } from '@ragnest/runtime';
 import { RetrievalGateway } from './retrieval.gateway.js';
 import { highlight } from '../chunks/chunk.view.js';
@@ -11,29 +11,6 @@ function queryWords(question: string): string[] {
 }
 
 const SCOPE_DOCS = statement('retrieval_scope_docs', 'SELECT id FROM document WHERE id = ANY($1::text[]) AND dataset_id = ANY($2::text[])');
-/** Hit rows; a child of parent/child chunking answers with its parent's text (RAGFlow retrieval_by_children). */
-const HITS = statement(
-  'retrieval_hits',
-  `SELECT c.id, c.dataset_id AS "datasetId", COALESCE(p.content, c.content) AS content,
-          c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions, c.image_id AS "imageId",
-          c.positions, c.doc_type AS "docType", c.mom_id AS "momId"
-   FROM chunk c LEFT JOIN chunk p ON c.mom_id <> '' AND p.id = c.mom_id AND p.document_id = c.document_id
-   WHERE c.id = ANY($1::text[])`,
-);
-
-interface HitRow {
-  id: string;
-  datasetId: string;
-  content: string;
-  contentTokens: string;
-  importantKeywords: string[];
-  questions: string[];
-  imageId: string;
-  positions: unknown;
-  docType: string;
-  momId: string;
-}
-
 export interface RetrieveInput {
   tenantId: string;
   datasetIds: string[];
@@ -50,8 +27,8 @@ export interface RetrieveInput {
   /**
    * A speculative call (a chat turn's retrieval started while its chat row loads), with the embedding model the
    * caller expects the datasets to have: no ownership query and no feed head. The retrieval service searches
-   * the tenant's chunks in what its index holds and says at which feed position (retrieveAt); the caller
-   * verifies the datasets, the model and that position before it uses the result.
+   * the tenant's chunks in what its index holds, says at which feed position (retrieveAt) and sends the hits'
+   * rows with them; the caller verifies the datasets, the model and that position before it uses the result.
    */
   unverified?: { embeddingModel: string };
 }
@@ -121,10 +98,11 @@ export class RetrievalService {
       vectorSimilarityWeight: input.vectorSimilarityWeight,
       topK: input.topK,
       highlight: input.highlight,
+      withRows: input.unverified !== undefined,
     });
     const ids = res.hits.map((h) => h.chunkId);
     // document names come with the hits (the retrieval service has them)
-    const rows = ids.length ? await this.hot.rows<HitRow>(HITS, [ids]) : [];
+    const rows = res.rows ?? (ids.length ? await this.hot.rows<SearchHitRow>(HIT_ROWS, [ids]) : []);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const parents = new Set<string>();
     const chunks = res.hits.flatMap((h) => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATASET_SCOPE, type HotReads, type PrismaClient } from '@ragnest/db';
-import { DomainError, RetCode, searchRequestSchema, type SearchRpcResponse } from '@ragnest/contracts';
+import { DATASET_SCOPE, HIT_ROWS, type HotReads, type PrismaClient } from '@ragnest/db';
+import { DomainError, RetCode, searchRequestSchema, type SearchHitRow, type SearchRpcResponse } from '@ragnest/contracts';
 import { EmbeddingRegistry } from '@ragnest/embedding';
 import { buildQuery } from '@ragnest/nlp';
 import type { SearchIndex } from '@ragnest/search';
@@ -69,8 +69,9 @@ export class SearchService {
     });
     const live = this.index.followsFeed ? null : await this.liveChunks(candidates.map((c) => c.id));
     const ranked = rankCandidates(candidates, query, r, live);
+    const rows = r.withRows && ranked.hits.length ? await this.hot.rows<SearchHitRow>(HIT_ROWS, [ranked.hits.map((h) => h.chunkId)]) : undefined;
     searchDuration.observe((performance.now() - started) / 1000);
-    return { ...ranked, servedBy, ...(position !== undefined ? { position: String(position) } : {}) };
+    return { ...ranked, servedBy, ...(position !== undefined ? { position: String(position) } : {}), ...(rows ? { rows } : {}) };
   }
 
   /** Candidate ids that still exist, are available, and whose document is enabled → their document's name. */
