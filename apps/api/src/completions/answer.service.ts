@@ -221,7 +221,8 @@ export class AnswerService {
     }
     const tRefine = performance.now();
 
-    let kb = EMPTY;
+    // the turn's retrieval: none without live datasets or a question, or when the metadata filter leaves no document
+    let plan: RetrievalPlan | undefined;
     if (live.length && searchQuestion.trim()) {
       let documentIds = input.documentIds ?? [];
       let filteredOut = false;
@@ -232,8 +233,8 @@ export class AnswerService {
         documentIds = docs.map((d) => d.id);
         filteredOut = documentIds.length === 0;
       }
-      if (live.length && !filteredOut) {
-        const plan: RetrievalPlan = {
+      if (!filteredOut) {
+        plan = {
           tenantId: input.tenantId,
           datasetIds: live,
           documentIds,
@@ -245,14 +246,15 @@ export class AnswerService {
           topK: chat.topK,
           highlight: false,
         };
-        kb = await this.retrieveFor(plan, p, input.speculation);
-        // the next turn's speculation: plain turns over datasets of one embedding model only (a document filter
-        // needs a checked call's checks)
-        const model = p && singleModel(p.scope);
-        if (!documentIds.length && model) this.remember(input.tenantId, chat.id, plan, model);
-      } else if (input.speculation) {
-        chatSpeculation.inc({ outcome: 'discarded' });
       }
+    }
+    let kb = EMPTY;
+    if (plan) {
+      kb = await this.retrieveFor(plan, p, input.speculation);
+      // the next turn's speculation: plain turns over datasets of one embedding model only (a document filter
+      // needs a checked call's checks)
+      const model = p && singleModel(p.scope);
+      if (!plan.documentIds.length && model) this.remember(input.tenantId, chat.id, plan, model);
     } else if (input.speculation) {
       chatSpeculation.inc({ outcome: 'discarded' });
     }

@@ -35,7 +35,7 @@ export class OpenAIChatService {
     // the last user message's retrieval starts now, on the chat's last plan, while the chat loads
     const lastMessage = Array.isArray(body.messages) ? (body.messages[body.messages.length - 1] as unknown) : undefined;
     const question = isObj(lastMessage) && lastMessage.role === 'user' && typeof lastMessage.content === 'string' ? lastMessage.content : '';
-    const plain = isObj(extra) && (extra.metadata_condition === undefined || extra.metadata_condition === null);
+    const plain = extra.metadata_condition === undefined || extra.metadata_condition === null;
     const speculation = question && plain ? this.answers.speculate(tenantId, chatId, question) : undefined;
     const turn = await this.chats.findForTurn(tenantId, chatId);
     if (!turn) throw dataError(`You don't own the chat ${chatId}`);
