@@ -339,12 +339,15 @@ async function ingest(name, files, parserConfig) {
   const bytes = files.reduce((s, f) => s + (f.path ? statSync(f.path).size : f.content.length), 0);
   const rss = rssSampler();
   const t0 = performance.now();
+  const mono0 = process.hrtime.bigint() / 1000n;
   const ids = [];
   for (let i = 0; i < files.length; i += 16) ids.push(...(await upload(ds.id, files.slice(i, i + 16))).map((d) => d.id));
   const uploadSecs = (performance.now() - t0) / 1000;
   await call('POST', `/api/v1/datasets/${ds.id}/chunks`, { document_ids: ids });
   const docs = await waitDone(ds.id, ids.length);
   const secs = (performance.now() - t0) / 1000;
+  // the measured window on the monotonic clock (µs), the clock of V8 CPU profiles (BENCH_CPU_PROFILE)
+  if (process.env.BENCH_CPU_PROFILE) log(`  ${name} window (monotonic µs): ${mono0}-${process.hrtime.bigint() / 1000n}`);
   const peakRssMB = rss();
   const chunks = docs.reduce((s, d) => s + d.chunk_count, 0);
   // Postgres and Redis as a whole (other databases' work on the machine counts too)

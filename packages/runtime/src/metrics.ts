@@ -2,7 +2,13 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 
 /** One Prometheus registry per process; every app exposes it at /metrics. */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'ragnest_' });
+/**
+ * The event-loop lag histogram samples with a timer. prom-client's default, every 10 ms, woke each idle process
+ * 100 times a second: an idle `npm start` stack (six processes) took 6.1-6.6 % of a core, 2.7-3.4 % with 100 ms.
+ * At 100 ms a 15 s scrape interval still holds 150 samples for the lag percentiles.
+ */
+const EVENT_LOOP_SAMPLE_MS = 100;
+collectDefaultMetrics({ register: registry, prefix: 'ragnest_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
 
 export const jobCounter = new Counter({
   name: 'ragnest_jobs_total',
