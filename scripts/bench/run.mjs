@@ -419,7 +419,10 @@ async function main() {
     KEY = s.apiKey;
     dbUrl = s.dbUrl;
   }
-  const results = { machine: `${(await import('node:os')).cpus().length} cores`, node: process.version };
+  // the CPU model too: figures from machines of the same core count but another processor are not comparable
+  const cpus = (await import('node:os')).cpus();
+  const results = { machine: `${cpus.length} cores, ${cpus[0]?.model.trim() ?? 'unknown CPU'}`, node: process.version };
+  log(`machine: ${results.machine}; Node.js ${process.version}`);
 
   if (opts.mb > 0) {
     const r = rng(1);
