@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { Prisma, feedHead, readFeed, settledFeedHead, type FeedPage, type PrismaClient } from '@ragnest/db';
+import { feedHead, readFeed, settledFeedHead, statement, type FeedPage, type HotReads, type PrismaClient } from '@ragnest/db';
 import { MemorySearchIndex, type IndexedChunk, type SearchIndex } from '@ragnest/search';
-import { InjectConfig, InjectDb } from '@ragnest/runtime';
+import { InjectConfig, InjectDb, InjectHotReads } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
 import { getLogger } from '@ragnest/logger';
 import { SEARCH_INDEX } from '../search-index.provider.js';
@@ -15,12 +15,20 @@ const RELOAD_AFTER_MS = 30 * 60_000;
  * A chunk row with what its index entry needs: the document's name (title tokens, and hits carry it) and
  * its status (a disabled document's chunks are hidden). Renaming, disabling or enabling a document
  * re-stamps its chunks on the feed (restampDocument), so replicas re-read them from here.
+ *
+ * Read as prepared statements on the HotReads pool (pg), not through Prisma's raw queries: these rows carry a
+ * vector and the content tokens, and Prisma's layers cost 41-56 µs of CPU per row against pg's 20 (measured on
+ * 128-row pages of 1.5 KB vectors), paid for every chunk at start-up and for every chunk ingested.
  */
-const LOAD_ROWS = Prisma.sql`
+const LOAD_COLUMNS = `
   SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId",
          c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions,
          (c.available AND d.status = '1') AS available, c.vector, d.name AS "documentName"
   FROM chunk c JOIN document d ON d.id = c.document_id`;
+/** $1 the last id of the previous page ('' first), $2 the page size */
+const LOAD_PAGE = statement('index_load_page', `${LOAD_COLUMNS} WHERE c.indexed AND c.vector IS NOT NULL AND c.id > $1 ORDER BY c.id LIMIT $2`);
+/** $1 the ids a feed page stamped indexed */
+const LOAD_IDS = statement('index_load_ids', `${LOAD_COLUMNS} WHERE c.id = ANY($1::text[]) AND c.indexed AND c.vector IS NOT NULL`);
 
 type LoadRow = ChunkIndexRow;
 
@@ -43,6 +51,7 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
 
   constructor(
     @InjectDb() private readonly db: PrismaClient,
+    @InjectHotReads() private readonly hot: HotReads,
     @Inject(SEARCH_INDEX) private readonly index: SearchIndex,
     @InjectConfig() private readonly config: AppConfig,
   ) {}
@@ -189,10 +198,7 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
     let after = '';
     let n = 0;
     for (;;) {
-      const rows = await this.db.$queryRaw<LoadRow[]>`
-        ${LOAD_ROWS}
-        WHERE c.indexed AND c.vector IS NOT NULL AND c.id > ${after}
-        ORDER BY c.id LIMIT ${PAGE}`;
+      const rows = await this.hot.rows<LoadRow>(LOAD_PAGE, [after, PAGE]);
       if (!rows.length) break;
       fresh.upsertSync(this.entries(rows));
       n += rows.length;
@@ -221,11 +227,7 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
   private async apply(page: FeedPage): Promise<void> {
     if (!page.chunks.length && !page.removals.length) return;
     const wanted = page.chunks.filter((c) => c.indexed).map((c) => c.id);
-    const rows = wanted.length
-      ? await this.db.$queryRaw<LoadRow[]>`
-          ${LOAD_ROWS}
-          WHERE c.id = ANY(${wanted}::text[]) AND c.indexed AND c.vector IS NOT NULL`
-      : [];
+    const rows = wanted.length ? await this.hot.rows<LoadRow>(LOAD_IDS, [wanted]) : [];
     const entries = new Map(this.entries(rows).map((e) => [e.id, e]));
     const m = this.memory;
     let batch: IndexedChunk[] = [];

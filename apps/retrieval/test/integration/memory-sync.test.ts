@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@ragnest/testkit';
-import { chunkIdFor, createPrisma, feedHead, newId, readFeed, recordIndexRemoval, restampDocument, stampIndexed, type PrismaClient } from '@ragnest/db';
+import { HotReads, chunkIdFor, createPrisma, feedHead, newId, readFeed, recordIndexRemoval, restampDocument, stampIndexed, type PrismaClient } from '@ragnest/db';
 import { vectorToBytes } from '@ragnest/embedding';
 import type { AppConfig } from '@ragnest/config';
 import { MemorySearchIndex } from '@ragnest/search';
@@ -7,16 +7,19 @@ import { MemoryIndexSync } from '../../src/index/memory-sync.service.js';
 
 let tdb: TestDatabase;
 let db: PrismaClient;
+let hot: HotReads;
 const replicas: MemoryIndexSync[] = [];
 const config = { search: { engine: 'memory', syncIntervalMs: 60_000 } } as unknown as AppConfig;
 
 beforeAll(async () => {
   tdb = await createTestDatabase('memsync');
   db = createPrisma(tdb.url, { poolSize: 6 });
+  hot = new HotReads(tdb.url);
 });
 afterAll(async () => {
   for (const r of replicas) r.onApplicationShutdown();
   await db?.$disconnect();
+  await hot?.close();
   await tdb?.drop();
 });
 
@@ -58,7 +61,7 @@ async function scope() {
 
 async function replica(): Promise<{ sync: MemoryIndexSync; index: MemorySearchIndex }> {
   const index = new MemorySearchIndex();
-  const sync = new MemoryIndexSync(db, index, config);
+  const sync = new MemoryIndexSync(db, hot, index, config);
   await sync.onApplicationBootstrap();
   replicas.push(sync);
   await expect(sync.health()).rejects.toThrow(/loading/);
