@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { tryFinishDocument, type Prisma, type PrismaClient } from '@ragnest/db';
 import { JobNames, Queues, jobIds } from '@ragnest/contracts';
 import { InjectConfig, InjectDb, QueueProducer } from '@ragnest/runtime';
@@ -15,6 +15,8 @@ const PASS_TX = { maxWait: 30_000, timeout: 10 * 60_000 };
 /** Chunk work is only re-enqueued after it has been pending this long with its queue idle. */
 const STUCK_AFTER_MS = 30_000;
 const BATCH = 128;
+/** Shutdown waits this long at most for a pass in progress (a long one is then rolled back with its transaction). */
+const SHUTDOWN_WAIT_MS = 10_000;
 
 const groupId = (ids: string[]) => createHash('sha1').update(ids.join(',')).digest('hex').slice(0, 16);
 
@@ -24,9 +26,12 @@ const groupId = (ids: string[]) => createHash('sha1').update(ids.join(',')).dige
  * already queued is not doubled.
  */
 @Injectable()
-export class ReconcilerService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running = false;
+  private stopped = false;
+  /** the pass in progress, awaited at shutdown */
+  private current?: Promise<unknown>;
 
   constructor(
     @InjectDb() private readonly db: PrismaClient,
@@ -39,18 +44,44 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       void this.pass()
         .catch((err: unknown) => getLogger().warn({ err: String(err) }, 'reconcile pass failed'))
         .finally(() => {
-          this.timer = setTimeout(tick, this.config.workers.reconcileIntervalMs);
+          if (!this.stopped) this.timer = setTimeout(tick, this.config.workers.reconcileIntervalMs);
         });
     };
     this.timer = setTimeout(tick, 1000);
   }
 
+  /**
+   * Before the database clients close (their own shutdown hooks): no new pass, and the one in progress ends
+   * first, for SHUTDOWN_WAIT_MS at most. A pass cut off by the disconnect ended in a "Transaction not found"
+   * warning (seen when `npm start` was stopped during one).
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (!this.current) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.current.catch(() => undefined),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, SHUTDOWN_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
   onApplicationShutdown(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
   }
 
-  async pass(): Promise<{ parse: number; embed: number; index: number; finished: number }> {
-    if (this.running) return { parse: 0, embed: 0, index: 0, finished: 0 };
+  pass(): Promise<{ parse: number; embed: number; index: number; finished: number }> {
+    if (this.running || this.stopped) return Promise.resolve({ parse: 0, embed: 0, index: 0, finished: 0 });
+    const run = this.runPass();
+    this.current = run;
+    return run;
+  }
+
+  private async runPass(): Promise<{ parse: number; embed: number; index: number; finished: number }> {
     this.running = true;
     try {
       // One replica at a time. The lock belongs to a transaction, which keeps its one connection, and the

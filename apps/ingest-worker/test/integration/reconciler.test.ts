@@ -78,3 +78,31 @@ test('no pass leaves the lock behind on a pooled connection', async () => {
   await c.svc.pass();
   expect(c.passes.n).toBe(1);
 });
+
+test('shutdown waits for the pass in progress before the database clients close, and no pass starts after it', async () => {
+  const { svc, passes } = reconciler();
+  const none = { parse: 0, embed: 0, index: 0, finished: 0 };
+  // hold the pass inside its transaction, where a disconnect would cut it off
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const inner = svc as unknown as { reconcile: (...args: unknown[]) => Promise<unknown> };
+  const counted = inner.reconcile;
+  inner.reconcile = async (...args) => {
+    await gate;
+    return counted(...args);
+  };
+  const running = svc.pass();
+  let stopped = false;
+  const stopping = svc.beforeApplicationShutdown().then(() => {
+    stopped = true;
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  expect(stopped).toBe(false);
+  release();
+  await stopping;
+  await expect(running).resolves.toEqual(none);
+  expect(passes.n).toBe(1);
+  await expect(svc.pass()).resolves.toEqual(none);
+  expect(passes.n).toBe(1);
+  expect(await advisoryLocks()).toBe(0);
+});
