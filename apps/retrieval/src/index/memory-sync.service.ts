@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { feedHead, readFeed, settledFeedHead, statement, type FeedPage, type HotReads, type PrismaClient } from '@ragnest/db';
 import { MemorySearchIndex, type IndexedChunk, type SearchIndex } from '@ragnest/search';
 import { InjectConfig, InjectDb, InjectHotReads } from '@ragnest/runtime';
@@ -10,6 +10,8 @@ import { titleTokens, toIndexedChunk, type ChunkIndexRow } from './indexed-chunk
 const PAGE = 2_000;
 /** A replica that could not follow the feed for this long may have missed pruned removals: reload. */
 const RELOAD_AFTER_MS = 30 * 60_000;
+/** Shutdown waits this long at most for a feed poll in progress. */
+const SHUTDOWN_WAIT_MS = 5_000;
 
 /**
  * A chunk row with what its index entry needs: the document's name (title tokens, and hits carry it) and
@@ -38,13 +40,15 @@ type LoadRow = ChunkIndexRow;
  * on demand, so a write acknowledged anywhere is visible to the next search on every replica.
  */
 @Injectable()
-export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShutdown {
+export class MemoryIndexSync implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private applied = 0n;
   private ready: Promise<void> | null = null;
   private loaded = false;
   /** a full reload is being built aside: searches keep using the loaded rows meanwhile */
   private reloading = false;
   private draining: Promise<void> | null = null;
+  /** the timer's poll in progress, awaited at shutdown */
+  private polling: Promise<void> | null = null;
   private lastSyncAt = Date.now();
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -88,6 +92,25 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
       });
     };
     this.timer = setTimeout(tick, this.config.search.syncIntervalMs);
+  }
+
+  /**
+   * Before the database pools close (their own shutdown hooks): no new poll, and the one in progress ends first
+   * (SHUTDOWN_WAIT_MS at most) instead of failing on a closed pool with a warning. A first load still running
+   * is not waited for: it can take tens of seconds, and nothing of it is kept anyway.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (!this.polling) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.polling,
+      new Promise<void>((r) => {
+        timer = setTimeout(r, SHUTDOWN_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   onApplicationShutdown(): void {
@@ -138,7 +161,15 @@ export class MemoryIndexSync implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  private async poll(): Promise<void> {
+  private poll(): Promise<void> {
+    const run = this.pollOnce().finally(() => {
+      if (this.polling === run) this.polling = null;
+    });
+    this.polling = run;
+    return run;
+  }
+
+  private async pollOnce(): Promise<void> {
     try {
       if (Date.now() - this.lastSyncAt > RELOAD_AFTER_MS) {
         getLogger().warn('index feed not followed for too long: reloading the in-memory index from Postgres');

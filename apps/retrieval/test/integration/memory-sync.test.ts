@@ -190,3 +190,22 @@ test('a reload is built aside and swapped in: searches never see an empty or hal
   expect((await search(r.index, s, ['kilo'])).map((c) => c.id)).toEqual([added]);
   expect(await r.index.count({ tenantId: s.tenantId, datasetIds: [s.datasetId] })).toBe(31);
 });
+
+test('shutdown waits for a feed poll in progress before the database pools close', async () => {
+  const { sync } = await replica();
+  const inner = sync as unknown as { drain: () => Promise<void>; poll: () => Promise<void> };
+  // a poll held inside its feed read, where a closed pool would fail it
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  inner.drain = () => gate;
+  const polling = inner.poll();
+  let stopped = false;
+  const stopping = sync.beforeApplicationShutdown().then(() => {
+    stopped = true;
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  expect(stopped).toBe(false);
+  release();
+  await stopping;
+  await polling;
+});
