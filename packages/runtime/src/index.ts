@@ -11,3 +11,4 @@ export * from './metrics.js';
 export { InfraModule } from './infra.module.js';
 export { DocumentFailureHandler } from './document-failure.js';
 export { apiMetrics } from './http-cluster.js';
+export { settleWithin } from './shutdown.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { tryFinishDocument, type Prisma, type PrismaClient } from '@ragnest/db';
 import { JobNames, Queues, jobIds } from '@ragnest/contracts';
-import { InjectConfig, InjectDb, QueueProducer } from '@ragnest/runtime';
+import { InjectConfig, InjectDb, QueueProducer, settleWithin } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
 import { getLogger } from '@ragnest/logger';
 
@@ -58,15 +58,7 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (!this.current) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.current.catch(() => undefined),
-      new Promise<void>((r) => {
-        timer = setTimeout(r, SHUTDOWN_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    if (this.current) await settleWithin(this.current, SHUTDOWN_WAIT_MS);
   }
 
   onApplicationShutdown(): void {

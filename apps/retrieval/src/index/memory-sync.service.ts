@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { feedHead, readFeed, settledFeedHead, statement, type FeedPage, type HotReads, type PrismaClient } from '@ragnest/db';
 import { MemorySearchIndex, type IndexedChunk, type SearchIndex } from '@ragnest/search';
-import { InjectConfig, InjectDb, InjectHotReads } from '@ragnest/runtime';
+import { InjectConfig, InjectDb, InjectHotReads, settleWithin } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
 import { getLogger } from '@ragnest/logger';
 import { SEARCH_INDEX } from '../search-index.provider.js';
@@ -102,15 +102,7 @@ export class MemoryIndexSync implements OnApplicationBootstrap, BeforeApplicatio
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    if (!this.polling) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.polling,
-      new Promise<void>((r) => {
-        timer = setTimeout(r, SHUTDOWN_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    if (this.polling) await settleWithin(this.polling, SHUTDOWN_WAIT_MS);
   }
 
   onApplicationShutdown(): void {
