@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { tryFinishDocument, type Prisma, type PrismaClient } from '@ragnest/db';
 import { JobNames, Queues, jobIds } from '@ragnest/contracts';
 import { InjectConfig, InjectDb, QueueProducer, settleWithin } from '@ragnest/runtime';
@@ -26,7 +26,7 @@ const groupId = (ids: string[]) => createHash('sha1').update(ids.join(',')).dige
  * already queued is not doubled.
  */
 @Injectable()
-export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running = false;
   private stopped = false;
@@ -59,11 +59,6 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.current) await settleWithin(this.current, SHUTDOWN_WAIT_MS);
-  }
-
-  onApplicationShutdown(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
   }
 
   pass(): Promise<{ parse: number; embed: number; index: number; finished: number }> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { feedHead, readFeed, settledFeedHead, statement, type FeedPage, type HotReads, type PrismaClient } from '@ragnest/db';
 import { MemorySearchIndex, type IndexedChunk, type SearchIndex } from '@ragnest/search';
 import { InjectConfig, InjectDb, InjectHotReads, settleWithin } from '@ragnest/runtime';
@@ -40,7 +40,7 @@ type LoadRow = ChunkIndexRow;
  * on demand, so a write acknowledged anywhere is visible to the next search on every replica.
  */
 @Injectable()
-export class MemoryIndexSync implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class MemoryIndexSync implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private applied = 0n;
   private ready: Promise<void> | null = null;
   private loaded = false;
@@ -103,11 +103,6 @@ export class MemoryIndexSync implements OnApplicationBootstrap, BeforeApplicatio
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.polling) await settleWithin(this.polling, SHUTDOWN_WAIT_MS);
-  }
-
-  onApplicationShutdown(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
   }
 
   /** Whether this replica can serve: its index is loaded (or it does not follow the feed). */

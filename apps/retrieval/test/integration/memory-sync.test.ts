@@ -17,7 +17,7 @@ beforeAll(async () => {
   hot = new HotReads(tdb.url);
 });
 afterAll(async () => {
-  for (const r of replicas) r.onApplicationShutdown();
+  for (const r of replicas) await r.beforeApplicationShutdown();
   await db?.$disconnect();
   await hot?.close();
   await tdb?.drop();
