@@ -12,7 +12,7 @@ export {
   type DecodeStreamOptions,
 } from './encoding.js';
 export { parseDocument } from './parsers/index.js';
-export { pdfPageCount } from './parsers/pdf.js';
+export { pdfLayout, type PdfLayout } from './parsers/pdf.js';
 export { markdownToSections } from './parsers/markdown.js';
 export { htmlToSections } from './parsers/html.js';
 export { splitJson } from './parsers/json.js';

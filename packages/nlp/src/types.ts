@@ -61,6 +61,11 @@ export interface ParseOptions {
   /** paged formats (PDF): 0-based page range [fromPage, toPage) like RAGFlow's task from_page/to_page */
   fromPage?: number;
   toPage?: number;
+  /**
+   * PDF: the whole file's running header/footer lines, as pdfLayout() learned them once for all of its page-range
+   * tasks. Without them, each parse samples pages across the file to learn them (MARGIN_SAMPLE_PAGES).
+   */
+  pdfMargins?: readonly string[];
   /** run OCR on image sections and text-less PDF pages (default true) */
   ocr?: boolean;
   /**

@@ -9,6 +9,20 @@ export interface PlannedRange {
 }
 
 /**
+ * What the task that splits a file learned of the whole of it, stored on every range task (`parse_task.layout`):
+ * a PDF's running header/footer lines (`pdfMargins` of the parser).
+ */
+export interface TaskLayout {
+  pdfMargins: string[];
+}
+
+/** A task row's layout, when it has a well-formed one (rows written before it existed have none). */
+export function taskLayout(value: unknown): TaskLayout | null {
+  const m = (value as { pdfMargins?: unknown } | null)?.pdfMargins;
+  return Array.isArray(m) && m.every((k) => typeof k === 'string') ? { pdfMargins: m } : null;
+}
+
+/**
  * Splits a whole-file task into page-range tasks (RAGFlow task_page_size). The task keeps the first range and
  * the others are created QUEUED in the same transaction, so a retry of this task (its range is no longer the
  * whole file) never splits twice. Returns the new tasks' ids, or null when the document was superseded.
@@ -17,6 +31,7 @@ export async function splitTask(
   db: PrismaClient,
   task: { id: string; documentId: string; generation: number },
   ranges: [number, number][],
+  layout?: TaskLayout,
 ): Promise<{ keep: PlannedRange; created: string[] } | null> {
   const [first, ...rest] = ranges;
   if (!first) return null;
@@ -25,13 +40,20 @@ export async function splitTask(
     if (!doc || doc.generation !== task.generation || doc.run !== 'RUNNING') return null;
     const n = await tx.parseTask.updateMany({
       where: { id: task.id, generation: task.generation, fromPage: 0, toPage: WHOLE_FILE },
-      data: { fromPage: first[0], toPage: first[1] },
+      data: { fromPage: first[0], toPage: first[1], ...(layout ? { layout: { ...layout } } : {}) },
     });
     if (n.count !== 1) return null;
     const created = rest.map(() => newId());
     if (rest.length) {
       await tx.parseTask.createMany({
-        data: rest.map(([fromPage, toPage], i) => ({ id: created[i]!, documentId: task.documentId, generation: task.generation, fromPage, toPage })),
+        data: rest.map(([fromPage, toPage], i) => ({
+          id: created[i]!,
+          documentId: task.documentId,
+          generation: task.generation,
+          fromPage,
+          toPage,
+          ...(layout ? { layout: { ...layout } } : {}),
+        })),
       });
     }
     return { keep: { fromPage: first[0], toPage: first[1] }, created };

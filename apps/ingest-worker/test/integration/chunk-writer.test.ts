@@ -6,7 +6,7 @@ import { LocalObjectStorage, chunkImageKey } from '@ragnest/storage';
 import { createTestDatabase, type TestDatabase } from '@ragnest/testkit';
 import type { ChunkDraft } from '@ragnest/nlp';
 import { draftChunkId, writeChunks } from '../../src/parse/chunk-writer.js';
-import { splitTask, taskCounts, WHOLE_FILE } from '../../src/parse/task-planner.js';
+import { splitTask, taskCounts, taskLayout, WHOLE_FILE } from '../../src/parse/task-planner.js';
 
 let tdb: TestDatabase;
 let db: PrismaClient;
@@ -78,11 +78,14 @@ test('pictures are stored under their chunk, rows carry image_id/mom_id/fields/k
 test('a whole-file task splits into page ranges once, in one transaction', async () => {
   const ctx = await runningDocument();
   const task = { id: ctx.taskId, documentId: ctx.documentId, generation: ctx.generation };
-  const split = await splitTask(db, task, [[0, 12], [12, 24], [24, 30]]);
+  const split = await splitTask(db, task, [[0, 12], [12, 24], [24, 30]], { pdfMargins: ['acmereport', 'page#of#'] });
   expect(split!.keep).toEqual({ fromPage: 0, toPage: 12 });
   expect(split!.created).toHaveLength(2);
   const tasks = await db.parseTask.findMany({ where: { documentId: ctx.documentId }, orderBy: { fromPage: 'asc' } });
   expect(tasks.map((t) => [t.fromPage, t.toPage, t.state])).toEqual([[0, 12, 'QUEUED'], [12, 24, 'QUEUED'], [24, 30, 'QUEUED']]);
+  // every range task, the kept one too, has what the split learned of the whole file
+  expect(tasks.map((t) => taskLayout(t.layout))).toEqual(Array(3).fill({ pdfMargins: ['acmereport', 'page#of#'] }));
+  expect([taskLayout(null), taskLayout({ pdfMargins: 'x' }), taskLayout({ pdfMargins: [1] })]).toEqual([null, null, null]);
   // a retry of the same task finds it is no longer the whole file
   expect(await splitTask(db, task, [[0, 12], [12, 24], [24, 30]])).toBeNull();
   expect(await db.parseTask.count({ where: { documentId: ctx.documentId } })).toBe(3);

@@ -68,12 +68,25 @@ function withPage<T>(d: PdfDoc, n: number, use: (page: number, view: PageView) =
   }
 }
 
-/** Number of pages, so a large PDF can be split into page-range tasks. Bad input → ParseError. */
-export async function pdfPageCount(source: ParseSource, maxBytes: number): Promise<number> {
+/** What a PDF's page-range tasks share: its page count and its running header/footer lines. */
+export interface PdfLayout {
+  pages: number;
+  /** pass to parsePdf as `pdfMargins`; null when `learnMarginsIf` declined (a file parsed whole learns them itself) */
+  margins: string[] | null;
+}
+
+/**
+ * Page count of a PDF and, when `learnMargins(pages)` says so (the file will be split into page-range tasks), its
+ * running headers/footers, read once: each range task then parses only its own pages instead of sampling pages
+ * across the file again. One open of the file. Bad input → ParseError.
+ */
+export async function pdfLayout(source: ParseSource, maxBytes: number, learnMarginsIf: (pages: number) => boolean = () => true): Promise<PdfLayout> {
   const buf = await readWhole(source, { maxInMemoryBytes: maxBytes }, 'PDF');
   const d = await openPdf(buf);
   try {
-    return d.pages;
+    return { pages: d.pages, margins: learnMarginsIf(d.pages) ? [...learnMargins(d, d.pages, () => undefined)] : null };
+  } catch (e) {
+    throw pdfError(e, d);
   } finally {
     closePdf(d);
   }
@@ -95,7 +108,7 @@ export async function* parsePdf(source: ParseSource, opts: ParseOptions): AsyncG
     const sampled = new Map<number, RawItem[]>();
     let margins: Set<string>;
     try {
-      margins = learnMargins(d, total, (n, items) => n > from && n <= to && sampled.set(n, items));
+      margins = opts.pdfMargins ? new Set(opts.pdfMargins) : learnMargins(d, total, (n, items) => n > from && n <= to && sampled.set(n, items));
     } catch (e) {
       throw pdfError(e, d);
     }

@@ -1,6 +1,6 @@
 import { PDFDocument, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
-import { pdfPageCount } from '../../src/parsers/pdf.js';
+import { pdfLayout } from '../../src/parsers/pdf.js';
 import { parseDocument } from '../../src/parsers/index.js';
 import { collect, memorySource, OPTS, RecordingOcr } from './fixtures.js';
 
@@ -95,7 +95,20 @@ describe('PDF parser features', () => {
   it('parses only the requested page range', async () => {
     const sections = await collect(parseDocument(memorySource(pdf, 'r.pdf'), 'pdf', { ...OPTS, fromPage: 2, toPage: 3 }));
     expect(sections.map((s) => [s.kind, s.page])).toEqual([['text', 3]]);
-    expect(await pdfPageCount(memorySource(pdf, 'r.pdf'), OPTS.maxInMemoryBytes)).toBe(4);
+    expect((await pdfLayout(memorySource(pdf, 'r.pdf'), OPTS.maxInMemoryBytes)).pages).toBe(4);
+  });
+
+  it("learns the whole file's running header once for its page ranges, which then drop it without sampling", async () => {
+    const layout = await pdfLayout(memorySource(pdf, 'r.pdf'), OPTS.maxInMemoryBytes);
+    expect(layout.margins).toEqual(['acmecorpconfidentialreport', 'page#of#']);
+    expect(await pdfLayout(memorySource(pdf, 'r.pdf'), OPTS.maxInMemoryBytes, (pages) => pages > 4)).toEqual({ pages: 4, margins: null });
+    const range = { ...OPTS, fromPage: 0, toPage: 1 };
+    const given = await collect(parseDocument(memorySource(pdf, 'r.pdf'), 'pdf', { ...range, pdfMargins: layout.margins! }));
+    expect(given).toEqual(await collect(parseDocument(memorySource(pdf, 'r.pdf'), 'pdf', range)));
+    expect(given.map((s) => s.text)).toEqual(['Body text of page 1 talks about retrieval.']);
+    // the margins given are the ones used: with none, the one page of the range keeps its header
+    const none = await collect(parseDocument(memorySource(pdf, 'r.pdf'), 'pdf', { ...range, pdfMargins: [] }));
+    expect(none.map((s) => s.text)).toEqual(['ACME Corp confidential report', 'Body text of page 1 talks about retrieval.']);
   });
 
   it('keeps a scanned page as a picture when OCR is off', async () => {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "parse_task" ADD COLUMN     "layout" JSONB;
