@@ -157,6 +157,11 @@ export class MemoryIndexSync implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private async pollOnce(): Promise<void> {
+    // Until the first load is done there is nothing to follow: the load takes the feed's head first and catches
+    // up from there. A poll meanwhile would have drained the whole feed from position 0 into the index being
+    // replaced, beside the load (twice the CPU at start), and still been running once the load was swapped in,
+    // holding the first queries until it had re-applied every chunk (~10 s at 100k chunks).
+    if (!this.loaded) return;
     try {
       if (Date.now() - this.lastSyncAt > RELOAD_AFTER_MS) {
         getLogger().warn('index feed not followed for too long: reloading the in-memory index from Postgres');

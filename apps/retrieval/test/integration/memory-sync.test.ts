@@ -209,3 +209,30 @@ test('shutdown waits for a feed poll in progress before the database pools close
   await stopping;
   await polling;
 });
+
+test('a feed poll during the first load waits for it: the feed is not applied from position 0 beside the load', async () => {
+  const s = await scope();
+  for (let i = 0; i < 5; i++) await s.index(`row ${i} of the first load`, axis(i % DIM));
+  // the load pages slowly; every statement is counted
+  const used: string[] = [];
+  const slow = {
+    rows: async (st: { name: string }, values: unknown[]) => {
+      used.push(st.name);
+      if (st.name === 'index_load_page') await new Promise((r) => setTimeout(r, 150));
+      return hot.rows(st as never, values);
+    },
+  } as unknown as HotReads;
+  const index = new MemorySearchIndex();
+  const sync = new MemoryIndexSync(db, slow, index, { search: { engine: 'memory', syncIntervalMs: 20 } } as unknown as AppConfig);
+  replicas.push(sync);
+  await sync.onApplicationBootstrap();
+  await sync.whenLoaded();
+  // the feed's rows are only ever read by a poll (index_load_ids); nothing changed since the load began
+  expect(used.filter((n) => n === 'index_load_ids')).toEqual([]);
+  expect(await index.count({ tenantId: s.tenantId, datasetIds: [s.datasetId] })).toBe(5);
+  // once loaded, the polls follow the feed
+  const later = await s.index('written after the load', axis(7));
+  for (let i = 0; i < 100 && !(await search(index, s, ['after'])).length; i++) await new Promise((r) => setTimeout(r, 20));
+  expect((await search(index, s, ['after'])).map((c) => c.id)).toEqual([later]);
+  expect(used).toContain('index_load_ids');
+});
