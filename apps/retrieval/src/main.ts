@@ -6,7 +6,9 @@ import { replicaId } from './replica.js';
 await runApp({
   name: 'retrieval',
   kind: 'rpc',
-  rpc: { group: 'retrieval', concurrency: 8, replicaId },
+  // a replica still loading its in-memory index takes no query (others answer them meanwhile, instead of queries
+  // waiting here past their timeout); with one replica, queries wait in the list for it
+  rpc: { group: 'retrieval', concurrency: 8, replicaId, takeRequestsAfter: (app) => app.get(MemoryIndexSync, { strict: false }).whenLoaded() },
   module: (config) => RetrievalModule.forRoot(config),
   // the retrieval service is only useful while its search engine answers (and, in memory, is loaded)
   extraHealth: (app) => ({ search: () => app.get(MemoryIndexSync, { strict: false }).health() }),

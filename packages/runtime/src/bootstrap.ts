@@ -22,8 +22,11 @@ export interface AppSpec {
   kind: 'http' | 'rpc' | 'worker';
   /** http: extra setup before listen (filters, body parsing, routes) */
   configureHttp?: (app: INestApplication, config: AppConfig) => void | Promise<void>;
-  /** rpc: the service group whose requests this app answers, and how many at once */
-  rpc?: { group: string; concurrency: number; replicaId?: string };
+  /**
+   * rpc: the service group whose requests this app answers, and how many at once; takeRequestsAfter: the replica
+   * takes no request before it resolves (it runs once the app has started, e.g. until an index is loaded)
+   */
+  rpc?: { group: string; concurrency: number; replicaId?: string; takeRequestsAfter?: (app: INestApplicationContext) => Promise<unknown> };
   /** worker/rpc: checks added to the default ones (Redis, Postgres, storage) served at METRICS_PORT/health */
   extraHealth?: (app: INestApplicationContext) => Record<string, () => Promise<unknown>>;
   /** printed once the app is ready */
@@ -67,8 +70,10 @@ export async function runApp(spec: AppSpec): Promise<INestApplicationContext | u
       app = httpApp;
     } else if (spec.kind === 'rpc') {
       if (!spec.rpc) throw new Error('rpc apps need spec.rpc');
-      const server = new RedisListServer({ url: config.redis.url, prefix: config.redis.prefix, ...spec.rpc });
+      const { takeRequestsAfter, ...rpc } = spec.rpc;
+      const server = new RedisListServer({ url: config.redis.url, prefix: config.redis.prefix, ...rpc });
       const ms = await NestFactory.createMicroservice(module, { strategy: server, logger: nestLogger, abortOnError: false });
+      if (takeRequestsAfter) server.takeRequestsAfter(() => takeRequestsAfter(ms));
       ms.enableShutdownHooks(['SIGINT', 'SIGTERM']);
       await ms.listen();
       app = ms;

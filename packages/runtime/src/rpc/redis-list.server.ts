@@ -29,24 +29,42 @@ export class RedisListServer extends Server implements CustomTransportStrategy {
   private readonly loops: Promise<void>[] = [];
   /** pattern → handler: Nest's lookup JSON-parses the pattern and, for a plain string, pays for a thrown error */
   private readonly handlers = new Map<string, NonNullable<ReturnType<Server['getHandlerByPattern']>>>();
+  private gate: (() => Promise<unknown>) | null = null;
+  private closed!: Promise<void>;
+  private markClosed!: () => void;
 
   constructor(private readonly opts: RedisListServerOptions) {
     super();
     this.replicaId = opts.replicaId ?? `${opts.group}-${process.pid}-${randomUUID().slice(0, 8)}`;
   }
 
+  /**
+   * Takes no request from the shared list before `gate()` resolves (call before listen): a replica that cannot
+   * answer yet, e.g. one still loading its index, leaves requests to the replicas that can, instead of holding
+   * them until they time out. Its callers see no difference as long as another replica answers.
+   */
+  takeRequestsAfter(gate: () => Promise<unknown>): void {
+    this.gate = gate;
+  }
+
   listen(callback: (...optionalParams: unknown[]) => unknown): void {
     this.running = true;
+    this.closed = new Promise((resolve) => (this.markClosed = resolve));
     this.publisher = definePushWithTtl(new Redis(this.opts.url, { lazyConnect: false, maxRetriesPerRequest: null }));
+    const opened = this.gate
+      ? this.gate().catch((err: unknown) => getLogger().warn({ err: String(err) }, 'rpc: readiness gate failed; taking requests anyway'))
+      : Promise.resolve();
     for (let i = 0; i < this.opts.concurrency; i++) {
       const conn = new Redis(this.opts.url, { maxRetriesPerRequest: null });
       this.connections.push(conn);
-      this.loops.push(this.loop(conn));
+      this.loops.push(this.loop(conn, opened));
     }
     callback();
   }
 
-  private async loop(conn: Redis): Promise<void> {
+  private async loop(conn: Redis, opened: Promise<unknown>): Promise<void> {
+    // a close while waiting at the gate ends the loop at once
+    await Promise.race([opened, this.closed]);
     const key = requestListKey(this.opts.prefix, this.opts.group);
     while (this.running) {
       let raw: [string, string] | null = null;
@@ -125,6 +143,7 @@ export class RedisListServer extends Server implements CustomTransportStrategy {
 
   async close(): Promise<void> {
     this.running = false;
+    this.markClosed?.();
     await Promise.allSettled(this.loops);
     for (const c of this.connections) c.disconnect();
     this.publisher?.disconnect();

@@ -107,3 +107,53 @@ describe('Redis-list RPC transport', () => {
     }
   });
 });
+
+describe('a replica that is not ready yet', () => {
+  const prefix = uniquePrefix('rpc-gate');
+  let client: RedisListClient;
+  const started: INestMicroservice[] = [];
+
+  async function replica(name: string, gate?: () => Promise<unknown>) {
+    const server = new RedisListServer({ url: REDIS_URL, prefix, group: 'retrieval', concurrency: 4, replicaId: name });
+    if (gate) server.takeRequestsAfter(gate);
+    const app = await NestFactory.createMicroservice(makeModule(name), { strategy: server, logger: false });
+    await app.listen();
+    started.push(app);
+    return app;
+  }
+
+  beforeAll(() => {
+    client = new RedisListClient({ url: REDIS_URL, prefix, timeoutMs: 3000 });
+  });
+  afterAll(async () => {
+    await client.close();
+    await Promise.all(started.map((a) => a.close()));
+  });
+
+  test('takes no request before its gate opens: a ready replica answers them all, then it takes its share', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    await replica('loading', () => gate);
+    const ready = await replica('ready');
+    served.length = 0;
+    await Promise.all(Array.from({ length: 40 }, () => client.call('retrieval.ping.v1', {})));
+    expect(served.filter((s) => s === 'loading')).toEqual([]);
+    expect(served.filter((s) => s === 'ready')).toHaveLength(40);
+    // the only replica left is still closed: a request waits in the list until its gate opens
+    await ready.close();
+    served.length = 0;
+    const pending = client.call('retrieval.ping.v1', {});
+    await new Promise((r) => setTimeout(r, 300));
+    expect(served).toEqual([]);
+    open();
+    await expect(pending).resolves.toEqual({ servedBy: 'loading' });
+    expect(served).toEqual(['loading']);
+  });
+
+  test('closing while the gate is shut does not wait for it to open', async () => {
+    const never = await replica('never', () => new Promise(() => undefined));
+    const t0 = Date.now();
+    await never.close();
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
