@@ -5,7 +5,7 @@
 //   npm run bench -- [--mb 20] [--chunks 100000] [--large-mb 0] [--queries 2000] [--concurrency 8]
 //                    [--settle 90] [--chat 1000] [--chat-concurrency 50] [--base-url http://host:9380 --api-key ragflow-...]
 //                    [--office-mb 6] [--office-file-mb 1] [--office-formats docx,xlsx,pptx] [--ocr-pages 8]
-//                    [--large-pdf-pages 0] [--large-csv-mb 0] [--ingest-replicas <cores, at most 4>]
+//                    [--large-pdf-pages 0] [--large-csv-mb 0] [--ingest-replicas <cores, at most 4>] [--replica-join 1]
 // --office-mb: generated DOCX, XLSX and PPTX (--office-formats), an equal share each, in files of about
 // --office-file-mb; MB/s and chunks/s per format, and the peak RSS of every process during each format.
 // --ocr-pages: scanned pages (rendered text, no text layer) as PNG uploads and as one image-only PDF, through OCR;
@@ -21,6 +21,8 @@
 // 50,000-word vocabulary, queries of three content words).
 // --chat: streaming chat completions measured against a local OpenAI-protocol model (0 = skip; needs the
 // self-booted stack, which is pointed at that model).
+// --replica-join 1: last, a second retrieval replica starts beside the first and loads the retrieval corpus' index:
+// seconds until ready, and the queries answered meanwhile (self-booted stack with --chunks > 0; 0 = skip).
 //
 // Without --base-url it boots its own stack (the four apps, embedded defaults) on a fresh database and
 // data directory, so RSS can be read from /proc. Not a test: it asserts nothing, it reports.
@@ -64,6 +66,7 @@ const opts = {
   ocrPages: Number(arg('ocr-pages', 8)),
   largePdfPages: Number(arg('large-pdf-pages', 0)),
   largeCsvMb: Number(arg('large-csv-mb', 0)),
+  replicaJoin: Number(arg('replica-join', 1)),
   // as `npm start` runs it: one ingest-worker per core, at most 4
   ingestReplicas: ingestReplicas(process.env, arg('ingest-replicas')),
 };
@@ -76,6 +79,8 @@ const log = (...a) => console.log('[bench]', ...a);
 // ---------------------------------------------------------------- stack
 const apps = ['retrieval', 'embedding', 'ingest-worker', 'api'];
 const children = [];
+/** the environment the self-booted stack's apps run with */
+let stackEnv = {};
 
 async function freePort() {
   return new Promise((resolve) => {
@@ -85,6 +90,15 @@ async function freePort() {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** One app process of the self-booted stack, as `npm start` runs it. */
+function spawnApp(app, extraEnv = {}) {
+  // BENCH_CPU_PROFILE=<app>[,<app>…] writes a V8 CPU profile of those apps to .bench/profiles
+  const prof = (process.env.BENCH_CPU_PROFILE ?? '').split(',').includes(app) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, '.bench/profiles')}`] : [];
+  // as `npm start` runs it (scripts/start.mjs): the ingest-worker with a heap limit, api and retrieval with a larger young generation
+  const heap = app === 'ingest-worker' ? ingestNodeArgs(process.env) : app === 'api' || app === 'retrieval' ? serviceNodeArgs(process.env) : [];
+  return spawn(process.execPath, [...heap, ...prof, path.join(root, `apps/${app}/dist/main.js`)], { env: { ...stackEnv, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 async function bootStack(extraEnv = {}) {
@@ -107,14 +121,10 @@ async function bootStack(extraEnv = {}) {
     LOG_LEVEL: 'warn',
     ...extraEnv,
   };
+  stackEnv = env;
   const replicas = { 'ingest-worker': opts.ingestReplicas };
   for (const [app, i, n] of apps.flatMap((a) => Array.from({ length: replicas[a] ?? 1 }, (_, i) => [a, i, replicas[a] ?? 1]))) {
-    // BENCH_CPU_PROFILE=<app>[,<app>…] writes a V8 CPU profile of those apps to .bench/profiles
-    const prof = (process.env.BENCH_CPU_PROFILE ?? '').split(',').includes(app) ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, '.bench/profiles')}`] : [];
-    // as `npm start` runs it (scripts/start.mjs): the ingest-worker with a heap limit, api and retrieval with a larger young generation
-    const heap = app === 'ingest-worker' ? ingestNodeArgs(process.env) : app === 'api' || app === 'retrieval' ? serviceNodeArgs(process.env) : [];
-    const child = spawn(process.execPath, [...heap, ...prof, path.join(root, `apps/${app}/dist/main.js`)], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    children.push({ app, label: n > 1 ? `${app}#${i + 1}` : app, child });
+    children.push({ app, label: n > 1 ? `${app}#${i + 1}` : app, child: spawnApp(app) });
   }
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 240; i++) {
@@ -411,6 +421,60 @@ async function retrievalLatency(datasetId, n, concurrency) {
   return { n: lat.length, qps: lat.length / secs, p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), cpuMsPerQuery };
 }
 
+/**
+ * A second retrieval replica joins the running stack: seconds until its own /health says it has loaded the
+ * in-memory index, its CPU and peak RSS for that, and the queries sent through the api meanwhile (one at a time),
+ * which the first replica must answer while the new one loads (a loading replica takes no query). Then it stops.
+ */
+async function replicaJoin(datasetId) {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawnApp('retrieval', { METRICS_PORT: String(port) });
+  const qs = queries(rng(11), 100_000);
+  let ready = false;
+  let readySecs = NaN;
+  const waitReady = (async () => {
+    for (let i = 0; i < 3000 && !ready; i++) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/health`)).status === 200) {
+          readySecs = (performance.now() - t0) / 1000;
+          ready = true;
+          return;
+        }
+      } catch {}
+      await sleep(100);
+    }
+    throw new Error('the second retrieval replica did not become ready in 300 s');
+  })();
+  let n = 0;
+  let failed = 0;
+  let slowest = 0;
+  const slow = [];
+  while (!ready && n < qs.length) {
+    const s = performance.now();
+    try {
+      await post('/api/v1/retrieval', { dataset_ids: [datasetId], question: qs[n] });
+    } catch {
+      failed++;
+    }
+    const ms = performance.now() - s;
+    slowest = Math.max(slowest, ms);
+    if (ms > 1000) slow.push(`${ms.toFixed(0)} ms at +${((s - t0) / 1000).toFixed(1)} s`);
+    n++;
+    await sleep(20);
+  }
+  await waitReady;
+  const cpu = (() => {
+    const st = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(st[11]) + Number(st[12])) / 100;
+  })();
+  const peakRssMB = Math.round(memoryOf(child, 'VmHWM') / MB);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+  return { readySecs, cpuSeconds: cpu, peakRssMB, queries: n, failed, slowestMs: slowest, slowerThan1s: slow };
+}
+
 // ---------------------------------------------------------------- main
 async function main() {
   let dbUrl;
@@ -569,6 +633,13 @@ async function main() {
     if (children.length) log(`  CPU ms per chat request by app: ${JSON.stringify(c.cpuMsPerRequest)}`);
   } else if (opts.chat > 0) {
     log('chat: skipped (needs the self-booted stack, which it points at its local model)');
+  }
+
+  if (opts.replicaJoin && children.length && results.retrievalCorpus) {
+    log(`a second retrieval replica starts (a restart or a scale-out) and loads the ${results.retrievalCorpus.chunks}-chunk index while the first serves...`);
+    results.replicaJoin = await replicaJoin(results.retrievalCorpus.datasetId);
+    const j = results.replicaJoin;
+    log(`  ready after ${j.readySecs.toFixed(1)} s (CPU ${j.cpuSeconds.toFixed(1)} s, peak RSS ${j.peakRssMB} MB); meanwhile ${j.queries} queries answered, ${j.failed} failed, slowest ${j.slowestMs.toFixed(0)} ms${j.slowerThan1s.length ? ` (over 1 s: ${j.slowerThan1s.join(', ')})` : ''}`);
   }
 
   if (children.length) {
