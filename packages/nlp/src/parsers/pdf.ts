@@ -76,7 +76,7 @@ export interface PdfLayout {
 }
 
 /**
- * Page count of a PDF and, when `learnMargins(pages)` says so (the file will be split into page-range tasks), its
+ * Page count of a PDF and, when `learnMarginsIf(pages)` says so (the file will be split into page-range tasks), its
  * running headers/footers, read once: each range task then parses only its own pages instead of sampling pages
  * across the file again. One open of the file. Bad input → ParseError.
  */
