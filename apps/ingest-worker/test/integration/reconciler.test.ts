@@ -1,5 +1,5 @@
 import { createPrisma, type PrismaClient } from '@ragnest/db';
-import { createTestDatabase, type TestDatabase } from '@ragnest/testkit';
+import { createTestDatabase, deferred, settlesWithin, type TestDatabase } from '@ragnest/testkit';
 import type { AppConfig } from '@ragnest/config';
 import type { QueueProducer } from '@ragnest/runtime';
 import { ReconcilerService } from '../../src/reconcile/reconciler.service.js';
@@ -47,22 +47,20 @@ const advisoryLocks = async () =>
 
 test('a pass waits its turn: while another replica holds the lock it does nothing, then it runs', async () => {
   const { svc, passes } = reconciler();
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  let locked!: () => void;
-  const isLocked = new Promise<void>((r) => (locked = r));
+  const held = deferred();
+  const isLocked = deferred();
   const holder = other.$transaction(
     async (tx) => {
       await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_KEY})`;
-      locked();
-      await held;
+      isLocked.resolve();
+      await held.promise;
     },
     { timeout: 30_000 },
   );
-  await Promise.race([isLocked, holder]);
+  await Promise.race([isLocked.promise, holder]);
   await svc.pass();
   expect(passes.n).toBe(0);
-  release();
+  held.resolve();
   await holder;
   await svc.pass();
   expect(passes.n).toBe(1);
@@ -83,22 +81,17 @@ test('shutdown waits for the pass in progress before the database clients close,
   const { svc, passes } = reconciler();
   const none = { parse: 0, embed: 0, index: 0, finished: 0 };
   // hold the pass inside its transaction, where a disconnect would cut it off
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
+  const hold = deferred();
   const inner = svc as unknown as { reconcile: (...args: unknown[]) => Promise<unknown> };
   const counted = inner.reconcile;
   inner.reconcile = async (...args) => {
-    await gate;
+    await hold.promise;
     return counted(...args);
   };
   const running = svc.pass();
-  let stopped = false;
-  const stopping = svc.beforeApplicationShutdown().then(() => {
-    stopped = true;
-  });
-  await new Promise((r) => setTimeout(r, 100));
-  expect(stopped).toBe(false);
-  release();
+  const stopping = svc.beforeApplicationShutdown();
+  expect(await settlesWithin(stopping, 100)).toBe(false);
+  hold.resolve();
   await stopping;
   await expect(running).resolves.toEqual(none);
   expect(passes.n).toBe(1);

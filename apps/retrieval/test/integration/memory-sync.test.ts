@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '@ragnest/testkit';
+import { createTestDatabase, deferred, settlesWithin, type TestDatabase } from '@ragnest/testkit';
 import { HotReads, chunkIdFor, createPrisma, feedHead, newId, readFeed, recordIndexRemoval, restampDocument, stampIndexed, type PrismaClient } from '@ragnest/db';
 import { vectorToBytes } from '@ragnest/embedding';
 import type { AppConfig } from '@ragnest/config';
@@ -110,8 +110,7 @@ test('ensure(head) waits for a position read before the search; the feed never s
   const s = await scope();
   const r = await replica();
   // a writer holds the feed lock with a position taken but not committed
-  let release!: () => void;
-  const held = new Promise<void>((res) => (release = res));
+  const held = deferred();
   const id = chunkIdFor('slow writer', s.documentId);
   await db.chunk.create({
     data: {
@@ -124,7 +123,7 @@ test('ensure(head) waits for a position read before the search; the feed never s
   expect(await readFeed(db, before, 10_000)).toEqual({ head: before, chunks: [], removals: [] });
   const writer = db.$transaction(async (tx) => {
     await stampIndexed(tx, [id], true);
-    await held;
+    await held.promise;
   }, { timeout: 30_000 });
   await new Promise((res) => setTimeout(res, 200));
   // a second writer and a reader queue behind it: the reader cannot read past the uncommitted position
@@ -132,7 +131,7 @@ test('ensure(head) waits for a position read before the search; the feed never s
   // (from `before`: the position the writer took is past it although not committed, so the reader takes the lock)
   const reading = readFeed(db, before, 10_000);
   await new Promise((res) => setTimeout(res, 200));
-  release();
+  held.resolve();
   await writer;
   const fast = await fastWrite;
   const page = await reading;
@@ -195,17 +194,12 @@ test('shutdown waits for a feed poll in progress before the database pools close
   const { sync } = await replica();
   const inner = sync as unknown as { drain: () => Promise<void>; poll: () => Promise<void> };
   // a poll held inside its feed read, where a closed pool would fail it
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  inner.drain = () => gate;
+  const hold = deferred();
+  inner.drain = () => hold.promise;
   const polling = inner.poll();
-  let stopped = false;
-  const stopping = sync.beforeApplicationShutdown().then(() => {
-    stopped = true;
-  });
-  await new Promise((r) => setTimeout(r, 100));
-  expect(stopped).toBe(false);
-  release();
+  const stopping = sync.beforeApplicationShutdown();
+  expect(await settlesWithin(stopping, 100)).toBe(false);
+  hold.resolve();
   await stopping;
   await polling;
 });

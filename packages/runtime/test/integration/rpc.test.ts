@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload, RpcException } from '@nestjs/microservices';
 import type { INestMicroservice } from '@nestjs/common';
 import { DomainError, DependencyUnavailableError } from '@ragnest/contracts';
-import { REDIS_URL, uniquePrefix } from '@ragnest/testkit';
+import { REDIS_URL, deferred, settlesWithin, uniquePrefix } from '@ragnest/testkit';
 import { Redis } from 'ioredis';
 import { RedisListClient, RedisListServer } from '../../src/index.js';
 import { requestListKey } from '../../src/rpc/protocol.js';
@@ -131,9 +131,8 @@ describe('a replica that is not ready yet', () => {
   });
 
   test('takes no request before its gate opens: a ready replica answers them all, then it takes its share', async () => {
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    await replica('loading', () => gate);
+    const gate = deferred();
+    await replica('loading', () => gate.promise);
     const ready = await replica('ready');
     served.length = 0;
     await Promise.all(Array.from({ length: 40 }, () => client.call('retrieval.ping.v1', {})));
@@ -143,9 +142,9 @@ describe('a replica that is not ready yet', () => {
     await ready.close();
     served.length = 0;
     const pending = client.call('retrieval.ping.v1', {});
-    await new Promise((r) => setTimeout(r, 300));
+    expect(await settlesWithin(pending, 300)).toBe(false);
     expect(served).toEqual([]);
-    open();
+    gate.resolve();
     await expect(pending).resolves.toEqual({ servedBy: 'loading' });
     expect(served).toEqual(['loading']);
   });
