@@ -17,6 +17,7 @@ import http from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startChatModel, timed, pool } from './chat.mjs';
+import { statCpuSeconds, statFields } from './proc.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -118,9 +119,8 @@ if (process.argv.includes('--side')) {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       try {
-        const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const f = st.slice(st.lastIndexOf(') ') + 2).split(' ');
-        if (Number(pid) === child.pid || Number(f[1]) === child.pid || Number(pid) === sideProc?.pid) total += (Number(f[11]) + Number(f[12])) / 100;
+        const f = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        if (Number(pid) === child.pid || Number(f[1]) === child.pid || Number(pid) === sideProc?.pid) total += statCpuSeconds(f);
       } catch {}
     }
     return total;

@@ -37,7 +37,7 @@ import pg from 'pg';
 import { migrateDeploy } from '../../packages/db/scripts/migrate.mjs';
 import { html, markdown, pdf, queries, rng, text, zipfQueries, zipfText } from './corpus.mjs';
 import { chatOverhead, startChatModel } from './chat.mjs';
-import { serverCpuDelta, serverCpuTicks } from './proc.mjs';
+import { pidCpuSeconds, serverCpuDelta, serverCpuTicks } from './proc.mjs';
 import { ingestNodeArgs, ingestReplicas, serviceNodeArgs } from '../app-processes.mjs';
 import { docxFile, pptxFile, scannedPagePng, scannedPdf, writeCsv, writeTextPdf, xlsxFile } from './files.mjs';
 
@@ -171,8 +171,7 @@ function cpuSeconds() {
   for (const { app, child } of children) {
     for (const pid of pidsOf(child)) {
       try {
-        const st = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-        out[app] = (out[app] ?? 0) + (Number(st[11]) + Number(st[12])) / 100;
+        out[app] = (out[app] ?? 0) + pidCpuSeconds(pid);
       } catch {}
     }
   }
@@ -477,10 +476,7 @@ async function replicaJoin(datasetId) {
     await sleep(20);
   }
   await waitReady;
-  const cpu = (() => {
-    const st = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(st[11]) + Number(st[12])) / 100;
-  })();
+  const cpu = pidCpuSeconds(child.pid);
   const peakRssMB = Math.round(memoryOf(child, 'VmHWM') / MB);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
