@@ -6,6 +6,8 @@ export interface Statement {
   readonly text: string;
 }
 
+const LZ4 = "SET default_toast_compression = 'lz4'";
+
 export const statement = (name: string, text: string): Statement => ({ name, text });
 
 /**
@@ -23,6 +25,13 @@ export class HotReads {
     this.pool = new pg.Pool({ connectionString: databaseUrl, max: size, idleTimeoutMillis: 60_000 });
     // an idle connection that drops (Postgres restart) must not crash the process; the next query reconnects
     this.pool.on('error', () => undefined);
+    // Values this pool writes (chunk rows above all) are compressed with lz4 rather than pglz: writing a chunk
+    // row spent about half its time in pglz, and lz4 is several times faster for values about a fifth larger.
+    // Queued ahead of the connection's first query. A server without lz4 (older than 14, or built without it)
+    // refuses the setting and keeps pglz; rows of both kinds read back alike.
+    this.pool.on('connect', (client) => {
+      client.query(LZ4).catch(() => undefined);
+    });
   }
 
   async rows<R extends pg.QueryResultRow>(s: Statement, values: unknown[]): Promise<R[]> {
