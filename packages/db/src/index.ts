@@ -1,5 +1,5 @@
 export { PrismaClient, Prisma } from './generated/prisma/client.js';
-export type { Tenant, User, UserSession, ApiToken, TenantLlm, Dataset, Document, ParseTask, Chunk, Agent, AgentSession, Chat, ChatSession } from './generated/prisma/client.js';
+export type { Tenant, User, UserSession, ApiToken, TenantLlm, Dataset, Document, ParseTask, Chunk, ChunkVector, Agent, AgentSession, Chat, ChatSession } from './generated/prisma/client.js';
 export { createPrisma, pingPostgres, isUniqueViolation, type Db } from './client.js';
 export { HotReads, statement, type Statement } from './hot-reads.js';
 export { HIT_ROWS } from './hit-rows.js';

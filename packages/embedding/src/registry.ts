@@ -43,7 +43,7 @@ export interface ChunkText {
   contentTokens?: string;
 }
 
-const stripTags = (s: string) => s.replace(/<\/?(table|tr|td|th|caption|thead|tbody|br|p|div|span)[^>]*>/gi, ' ');
+const stripTags = (s: string) => (s.includes('<') ? s.replace(/<\/?(table|tr|td|th|caption|thead|tbody|br|p|div|span)[^>]*>/gi, ' ') : s);
 
 /**
  * RAGFlow's chunk vector: v = w·emb(document title) + (1−w)·emb(chunk text), where the title is the file

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { chunkIdFor, Prisma, type Chunk, type PrismaClient } from '@ragnest/db';
+import { chunkIdFor, Prisma, type Chunk, type ChunkVector, type PrismaClient } from '@ragnest/db';
 import { DomainError, RetCode, dataError } from '@ragnest/contracts';
 import { analyzeToString, countTokens } from '@ragnest/nlp';
 import { InjectDb } from '@ragnest/runtime';
@@ -34,7 +34,7 @@ export class ChunksService {
     const questions = body.questions ?? [];
     if (!isStringList(questions)) throw dataError('`questions` is required to be a list');
     const id = chunkIdFor(content, documentId);
-    const before = await this.db.chunk.findUnique({ where: { id } });
+    const before = await this.db.chunk.findUnique({ where: { id }, include: { vec: true } });
     const maxOrd = await this.db.chunk.aggregate({ where: { documentId }, _max: { ord: true } });
     const row = await this.db.chunk.upsert({
       where: { id },
@@ -51,13 +51,15 @@ export class ChunksService {
         questions,
         tokenCount: countTokens(content),
       },
-      update: { importantKeywords: keywords, questions, vector: null, indexed: false, available: true },
+      update: { importantKeywords: keywords, questions, indexed: false, available: true },
     });
+    // new keywords and questions change what is embedded: the old vector goes
+    if (before?.vec) await this.db.chunkVector.deleteMany({ where: { chunkId: id } });
     try {
       await this.indexSync.indexNow([id]);
     } catch (err) {
       // not searchable means not added: put things back as they were
-      if (before) await this.db.chunk.update({ where: { id }, data: restore(before) });
+      if (before) await this.restore(before);
       else await this.db.chunk.delete({ where: { id } }).catch(() => undefined);
       throw err;
     }
@@ -139,7 +141,7 @@ export class ChunksService {
 
   async update(tenantId: string, datasetId: string, documentId: string, chunkId: string, body: Record<string, unknown>) {
     const doc = await this.ownedDoc(tenantId, datasetId, documentId);
-    const before = await this.db.chunk.findFirst({ where: { id: chunkId, documentId } });
+    const before = await this.db.chunk.findFirst({ where: { id: chunkId, documentId }, include: { vec: true } });
     if (!before) throw dataError(`Can't find this chunk ${chunkId}`);
     const data: Prisma.ChunkUpdateInput = {};
     if (body.content !== undefined) {
@@ -171,15 +173,28 @@ export class ChunksService {
     }
     if (Object.keys(data).length === 0) return undefined;
     const reembed = data.content !== undefined || data.importantKeywords !== undefined || data.questions !== undefined;
-    await this.db.chunk.update({ where: { id: chunkId }, data: { ...data, indexed: false, ...(reembed ? { vector: null } : {}) } });
+    await this.db.chunk.update({ where: { id: chunkId }, data: { ...data, indexed: false } });
+    if (reembed) await this.db.chunkVector.deleteMany({ where: { chunkId } });
     try {
       await this.indexSync.indexNow([chunkId]);
     } catch (err) {
-      await this.db.chunk.update({ where: { id: chunkId }, data: restore(before) });
+      await this.restore(before);
       throw err;
     }
     if (data.tokenCount !== undefined) await this.recount(documentId);
     return undefined;
+  }
+
+  /** Puts a chunk back as it was, its vector included (or none, when it had none). */
+  private async restore(before: Chunk & { vec: ChunkVector | null }): Promise<void> {
+    const { id } = before;
+    const vec = before.vec ? { model: before.vec.model, vector: before.vec.vector } : null;
+    await this.db.$transaction([
+      this.db.chunk.update({ where: { id }, data: restoredFields(before) }),
+      vec
+        ? this.db.chunkVector.upsert({ where: { chunkId: id }, create: { chunkId: id, ...vec }, update: { ...vec, updatedAt: new Date() } })
+        : this.db.chunkVector.deleteMany({ where: { chunkId: id } }),
+    ]);
   }
 
   /** Document counters always come from the chunk rows. */
@@ -191,7 +206,7 @@ export class ChunksService {
   }
 }
 
-function restore(c: Chunk): Prisma.ChunkUpdateInput {
+function restoredFields(c: Chunk): Prisma.ChunkUpdateInput {
   return {
     content: c.content,
     contentTokens: c.contentTokens,
@@ -200,7 +215,6 @@ function restore(c: Chunk): Prisma.ChunkUpdateInput {
     tokenCount: c.tokenCount,
     available: c.available,
     positions: c.positions as Prisma.InputJsonValue,
-    vector: c.vector,
     indexed: c.indexed,
   };
 }

@@ -122,8 +122,9 @@ export class ReconcilerService implements OnApplicationBootstrap, BeforeApplicat
   private async requeueChunks(tx: Tx, kind: 'embed' | 'index', cutoff: Date): Promise<number> {
     const rows = await tx.$queryRaw<{ id: string; document_id: string; generation: number }[]>`
       SELECT c.id, c.document_id, d.generation FROM chunk c JOIN document d ON d.id = c.document_id
-      WHERE d.run IN ('RUNNING', 'DONE') AND c.updated_at < ${cutoff}
-        AND ${kind === 'embed'}::boolean = (c.vector IS NULL) AND NOT c.indexed
+        LEFT JOIN chunk_vector v ON v.chunk_id = c.id
+      WHERE d.run IN ('RUNNING', 'DONE') AND GREATEST(c.updated_at, v.updated_at) < ${cutoff}
+        AND ${kind === 'embed'}::boolean = (v.chunk_id IS NULL) AND NOT c.indexed
       ORDER BY c.document_id, c.ord LIMIT 20000`;
     const byDoc = new Map<string, { generation: number; ids: string[] }>();
     for (const r of rows) {

@@ -53,17 +53,17 @@ export class IndexWriter {
       // first only which chunks exist and which lack a vector of the dataset's model: an index that follows
       // the feed needs nothing else, and the common case (embedding worker ran) embeds nothing here
       const state = await tx.$queryRaw<{ id: string; embedded: boolean }[]>`
-        SELECT id, (vector IS NOT NULL AND embedding_model = ${model}) AS embedded
-        FROM chunk WHERE id = ANY(${ids}::text[]) AND document_id = ${documentId}`;
+        SELECT c.id, COALESCE(v.model = ${model}, false) AS embedded
+        FROM chunk c LEFT JOIN chunk_vector v ON v.chunk_id = c.id WHERE c.id = ANY(${ids}::text[]) AND c.document_id = ${documentId}`;
       if (!state.length) return 0;
       const missing = state.filter((c) => !c.embedded).map((c) => c.id);
       const fetch = this.index.followsFeed ? missing : state.map((c) => c.id);
       const rows = fetch.length
         ? await tx.$queryRaw<(Omit<ChunkIndexRow, 'vector' | 'documentName'> & { content: string; vector: Uint8Array | null; embedded: boolean })[]>`
-            SELECT id, tenant_id AS "tenantId", dataset_id AS "datasetId", document_id AS "documentId", content,
-                   content_tokens AS "contentTokens", important_keywords AS "importantKeywords", questions, available, vector,
-                   (vector IS NOT NULL AND embedding_model = ${model}) AS embedded
-            FROM chunk WHERE id = ANY(${fetch}::text[]) AND document_id = ${documentId}`
+            SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId", c.content,
+                   c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions, c.available, v.vector,
+                   COALESCE(v.model = ${model}, false) AS embedded
+            FROM chunk c LEFT JOIN chunk_vector v ON v.chunk_id = c.id WHERE c.id = ANY(${fetch}::text[]) AND c.document_id = ${documentId}`
         : [];
       const toEmbed = rows.filter((c) => !c.embedded);
       if (toEmbed.length) {
@@ -72,7 +72,10 @@ export class IndexWriter {
         toEmbed.forEach((c, i) => {
           c.vector = vectorToBytes(vecs[i]!);
         });
-        for (const c of toEmbed) await tx.chunk.update({ where: { id: c.id }, data: { vector: c.vector as Uint8Array<ArrayBuffer>, embeddingModel: model } });
+        for (const c of toEmbed) {
+          const vec = { model, vector: c.vector as Uint8Array<ArrayBuffer>, updatedAt: new Date() };
+          await tx.chunkVector.upsert({ where: { chunkId: c.id }, create: { chunkId: c.id, ...vec }, update: vec });
+        }
       }
       if (!this.index.followsFeed) {
         const title = titleTokens(doc.name);

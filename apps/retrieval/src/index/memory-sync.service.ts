@@ -25,12 +25,12 @@ const SHUTDOWN_WAIT_MS = 5_000;
 const LOAD_COLUMNS = `
   SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId",
          c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions,
-         (c.available AND d.status = '1') AS available, c.vector, d.name AS "documentName"
-  FROM chunk c JOIN document d ON d.id = c.document_id`;
+         (c.available AND d.status = '1') AS available, v.vector, d.name AS "documentName"
+  FROM chunk c JOIN document d ON d.id = c.document_id JOIN chunk_vector v ON v.chunk_id = c.id`;
 /** $1 the last id of the previous page ('' first), $2 the page size */
-const LOAD_PAGE = statement('index_load_page', `${LOAD_COLUMNS} WHERE c.indexed AND c.vector IS NOT NULL AND c.id > $1 ORDER BY c.id LIMIT $2`);
+const LOAD_PAGE = statement('index_load_page', `${LOAD_COLUMNS} WHERE c.indexed AND c.id > $1 ORDER BY c.id LIMIT $2`);
 /** $1 the ids a feed page stamped indexed */
-const LOAD_IDS = statement('index_load_ids', `${LOAD_COLUMNS} WHERE c.id = ANY($1::text[]) AND c.indexed AND c.vector IS NOT NULL`);
+const LOAD_IDS = statement('index_load_ids', `${LOAD_COLUMNS} WHERE c.id = ANY($1::text[]) AND c.indexed`);
 
 type LoadRow = ChunkIndexRow;
 

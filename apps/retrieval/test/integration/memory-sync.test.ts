@@ -49,7 +49,7 @@ async function scope() {
       where: { id },
       create: {
         id, documentId, datasetId, tenantId, generation: 1, ord: 0, content, contentTokens: content, importantKeywords: [], questions: [], tokenCount: 1,
-        vector: vectorToBytes(vector) as Uint8Array<ArrayBuffer>, embeddingModel: 'm@B',
+        vec: { create: { model: 'm@B', vector: vectorToBytes(vector) as Uint8Array<ArrayBuffer> } },
       },
       update: {},
     });
@@ -115,7 +115,8 @@ test('ensure(head) waits for a position read before the search; the feed never s
   await db.chunk.create({
     data: {
       id, documentId: s.documentId, datasetId: s.datasetId, tenantId: s.tenantId, generation: 1, ord: 0, content: 'slow writer',
-      contentTokens: 'slow writer', importantKeywords: [], questions: [], tokenCount: 2, vector: vectorToBytes(axis(3)) as Uint8Array<ArrayBuffer>,
+      contentTokens: 'slow writer', importantKeywords: [], questions: [], tokenCount: 2,
+      vec: { create: { model: 'm@B', vector: vectorToBytes(axis(3)) as Uint8Array<ArrayBuffer> } },
     },
   });
   // the reader's position: everything so far (an idle poll from it reads nothing)
