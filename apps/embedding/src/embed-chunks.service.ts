@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { statement, type HotReads } from '@ragnest/db';
+import { PUT_VECTORS, statement, vectorsParam, type HotReads } from '@ragnest/db';
 import { JobNames, jobIds, type JobPayload } from '@ragnest/contracts';
 import { EmbeddingRegistry, PermanentEmbeddingError, embedChunks, vectorToBytes } from '@ragnest/embedding';
 import { InjectHotReads, PermanentJobError, QueueProducer, type JobContext } from '@ragnest/runtime';
@@ -18,18 +18,6 @@ const CHUNKS = statement(
   `SELECT c.id, c.content, c.content_tokens AS "contentTokens", c.questions, COALESCE(v.model = $3, false) AS embedded
    FROM chunk c LEFT JOIN chunk_vector v ON v.chunk_id = c.id
    WHERE c.id = ANY($1::text[]) AND c.document_id = $2`,
-);
-
-/**
- * $1 model, $2 chunk ids, $3 vectors (base64 of the Float32 bytes). Chunks deleted meanwhile (a re-parse or a
- * stop) are skipped, so a late batch is a no-op rather than a foreign-key error.
- */
-const PUT_VECTORS = statement(
-  'embed_put_vectors',
-  `INSERT INTO chunk_vector (chunk_id, model, vector, updated_at)
-   SELECT u.id, $1, decode(u.v, 'base64'), now()
-   FROM unnest($2::text[], $3::text[]) AS u(id, v) WHERE EXISTS (SELECT 1 FROM chunk c WHERE c.id = u.id)
-   ON CONFLICT (chunk_id) DO UPDATE SET model = excluded.model, vector = excluded.vector, updated_at = now()`,
 );
 
 interface DocumentRow {
@@ -80,8 +68,7 @@ export class EmbedChunksService {
         throw err;
       }
       // one statement for the whole batch (vectors travel as base64 text)
-      const vecs = vectors.map((v) => Buffer.from(vectorToBytes(v).buffer).toString('base64'));
-      await this.hot.run(PUT_VECTORS, [model, todo.map((c) => c.id), vecs]);
+      await this.hot.run(PUT_VECTORS, [model, todo.map((c) => c.id), vectorsParam(vectors.map(vectorToBytes))]);
     }
     if (chunks.length) {
       const ids = chunks.map((c) => c.id);

@@ -10,6 +10,31 @@ const LZ4 = "SET default_toast_compression = 'lz4'";
 
 export const statement = (name: string, text: string): Statement => ({ name, text });
 
+/** Runs statements: the hot-path pool, one of its transactions, or a Prisma transaction (prismaSql). */
+export interface Sql {
+  rows<R extends pg.QueryResultRow>(s: Statement, values: unknown[]): Promise<R[]>;
+  /** A write; resolves to the number of rows it touched. */
+  run(s: Statement, values: unknown[]): Promise<number>;
+}
+
+/** What Prisma clients and transactions offer for raw statements. */
+export interface PrismaRaw {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+}
+
+/** Either runner: helpers shared by the hot-path pool and Prisma code take this. */
+export type SqlLike = Sql | PrismaRaw;
+
+/** A Prisma client or transaction as a Sql runner (the statements run unprepared, through Prisma). */
+export function asSql(x: SqlLike): Sql {
+  if ('run' in x) return x;
+  return {
+    rows: <R>(s: Statement, values: unknown[]) => x.$queryRawUnsafe<R[]>(s.text, ...values),
+    run: (s, values) => x.$executeRawUnsafe(s.text, ...values),
+  };
+}
+
 /**
  * Statements on the per-request hot paths (a retrieval's scope check and hit hydration, a chat turn's load
  * and its append) through a small pg pool of their own, as prepared statements. Prisma's raw-query layer
@@ -18,7 +43,7 @@ export const statement = (name: string, text: string): Statement => ({ name, tex
  *
  * Values come back as pg parses them: text[] as string[], jsonb as objects, int8 as strings.
  */
-export class HotReads {
+export class HotReads implements Sql {
   private readonly pool: pg.Pool;
 
   constructor(databaseUrl: string, size = 4) {
@@ -43,6 +68,34 @@ export class HotReads {
   async run(s: Statement, values: unknown[]): Promise<number> {
     const res = await this.pool.query({ name: s.name, text: s.text, values });
     return res.rowCount ?? 0;
+  }
+
+  /**
+   * Statements in one transaction on one connection: committed when `fn` resolves, rolled back when it throws.
+   * For the writers of the ingest path (the index writer's stamp, the feed reader), where Prisma's interactive
+   * transactions cost more CPU than the statements.
+   */
+  async transaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const sql: Sql = {
+      rows: async <R extends pg.QueryResultRow>(s: Statement, values: unknown[]) => (await client.query<R>({ name: s.name, text: s.text, values })).rows,
+      run: async (s, values) => (await client.query({ name: s.name, text: s.text, values })).rowCount ?? 0,
+    };
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(sql);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      // a connection that cannot even roll back is discarded rather than returned to the pool mid-transaction
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   async close(): Promise<void> {

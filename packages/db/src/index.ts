@@ -1,8 +1,9 @@
 export { PrismaClient, Prisma } from './generated/prisma/client.js';
 export type { Tenant, User, UserSession, ApiToken, TenantLlm, Dataset, Document, ParseTask, Chunk, ChunkVector, Agent, AgentSession, Chat, ChatSession } from './generated/prisma/client.js';
 export { createPrisma, pingPostgres, isUniqueViolation, type Db } from './client.js';
-export { HotReads, statement, type Statement } from './hot-reads.js';
+export { HotReads, statement, asSql, type Statement, type Sql, type SqlLike } from './hot-reads.js';
 export { HIT_ROWS } from './hit-rows.js';
+export { PUT_VECTORS, vectorsParam } from './chunk-vectors.js';
 export { newId, isUuid1Hex, chunkIdFor, imageIdFor, parseImageId, newApiKey, newBetaToken } from './ids.js';
 export { reportProgress, tryFinishDocument, failDocument, documentLockKey } from './lifecycle.js';
 export {
@@ -10,7 +11,6 @@ export {
   restampDocument,
   recordIndexRemoval,
   feedHead,
-  FEED_HEAD_SQL,
   FEED_HEAD_TEXT,
   DATASET_SCOPE,
   settledFeedHead,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { failDocument, reportProgress, tryFinishDocument, type HotReads, type PrismaClient } from '@ragnest/db';
+import { failDocument, reportProgress, statement, tryFinishDocument, type HotReads, type PrismaClient } from '@ragnest/db';
 import { IMPLEMENTED_CHUNK_METHODS, JobNames, jobIds, type JobPayload } from '@ragnest/contracts';
 import {
   chunkDocument,
@@ -34,6 +34,9 @@ const ORD_PER_PAGE = 20_000;
 
 type Outcome = 'done' | 'stale' | 'cancelled';
 
+/** $1 document: asked every CANCEL_CHECK_MS by every running task */
+const DOCUMENT_RUN = statement('parse_document_run', 'SELECT generation, run FROM document WHERE id = $1');
+
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 const pagesLabel = (r: PlannedRange) => `Pages ${r.fromPage + 1}-${r.toPage}`;
 
@@ -66,7 +69,7 @@ export class ParseTaskService {
     let pdfMargins = taskLayout(task.layout)?.pdfMargins;
     const ranged = () => range.toPage < WHOLE_FILE;
     await reportProgress(
-      this.db,
+      this.hot,
       doc.id,
       p.generation,
       0.01,
@@ -104,7 +107,7 @@ export class ParseTaskService {
       }
       // once per document: by the task that started at page 0, on its first attempt
       const notice = task.fromPage === 0 && task.attempts === 0 ? llmFeatureNotice(doc.parserConfig) : null;
-      if (notice) await reportProgress(this.db, doc.id, p.generation, null, notice);
+      if (notice) await reportProgress(this.hot, doc.id, p.generation, null, notice);
       let fraction = 0;
       const sections = parseDocument(source, type.kind, {
         maxInMemoryBytes: this.config.parse.maxInMemoryBytes,
@@ -165,35 +168,35 @@ export class ParseTaskService {
       const secs = ((Date.now() - started) / 1000).toFixed(2);
       if (ranged()) {
         const { done, total } = await taskCounts(this.db, doc.id, p.generation);
-        await reportProgress(this.db, doc.id, p.generation, 0.05 + 0.45 * (done / total), `${pagesLabel(range)} done: ${written} chunks in ${secs}s (${done}/${total} tasks).`);
+        await reportProgress(this.hot, doc.id, p.generation, 0.05 + 0.45 * (done / total), `${pagesLabel(range)} done: ${written} chunks in ${secs}s (${done}/${total} tasks).`);
         if (done === total) {
           ingestCounter.inc({ unit: 'bytes' }, size);
           const chunks = await this.db.chunk.count({ where: { documentId: doc.id } });
           if (chunks === 0) throw new ParseError('No text content could be extracted from the file');
-          await reportProgress(this.db, doc.id, p.generation, 0.5, `Parsing finished: ${chunks} chunks from ${total} page ranges. Embedding and indexing...`);
+          await reportProgress(this.hot, doc.id, p.generation, 0.5, `Parsing finished: ${chunks} chunks from ${total} page ranges. Embedding and indexing...`);
         }
       } else {
         ingestCounter.inc({ unit: 'bytes' }, size);
         await reportProgress(
-          this.db,
+          this.hot,
           doc.id,
           p.generation,
           0.5,
           `Parsing finished: ${written} chunks from ${mb(size)} (${type.mime.split(';')[0]}) in ${secs}s. Embedding and indexing...`,
         );
       }
-      await tryFinishDocument(this.db, doc.id, p.generation);
+      await tryFinishDocument(this.hot, doc.id, p.generation);
       return outcome;
     } catch (err) {
       if (err instanceof ParseError) {
         const reason = ranged() ? `${pagesLabel(range)}: ${err.message}` : err.message;
         getLogger().info({ documentId: doc.id, reason }, 'document cannot be parsed');
-        await failDocument(this.db, doc.id, p.generation, reason);
+        await failDocument(this.hot, doc.id, p.generation, reason);
         throw new PermanentJobError(reason);
       }
       if (!(await this.stillCurrent(doc.id, p.generation))) return (outcome = 'cancelled');
       // transient (storage down, database hiccup): BullMQ retries with backoff
-      await reportProgress(this.db, doc.id, p.generation, null, `Attempt failed, will retry: ${err instanceof Error ? err.message : String(err)}`);
+      await reportProgress(this.hot, doc.id, p.generation, null, `Attempt failed, will retry: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
     } finally {
       clearInterval(watcher);
@@ -237,7 +240,7 @@ export class ParseTaskService {
       }
     }
     await reportProgress(
-      this.db,
+      this.hot,
       task.documentId,
       task.generation,
       null,
@@ -249,10 +252,10 @@ export class ParseTaskService {
   private async reportRunning(documentId: string, generation: number, range: PlannedRange, fraction: number, written: number): Promise<void> {
     if (range.toPage < WHOLE_FILE) {
       const { done, total } = await taskCounts(this.db, documentId, generation);
-      await reportProgress(this.db, documentId, generation, 0.05 + 0.45 * (done / total), `${pagesLabel(range)}: ${written} chunks so far (${done}/${total} tasks done).`);
+      await reportProgress(this.hot, documentId, generation, 0.05 + 0.45 * (done / total), `${pagesLabel(range)}: ${written} chunks so far (${done}/${total} tasks done).`);
       return;
     }
-    await reportProgress(this.db, documentId, generation, 0.05 + 0.45 * fraction, `Parsed ${Math.round(fraction * 100)}%: ${written} chunks so far.`);
+    await reportProgress(this.hot, documentId, generation, 0.05 + 0.45 * fraction, `Parsed ${Math.round(fraction * 100)}%: ${written} chunks so far.`);
   }
 
   /** Pictures a superseded parse may have written after the stop/re-parse cleared the document's pictures. */
@@ -265,7 +268,7 @@ export class ParseTaskService {
   }
 
   private async stillCurrent(documentId: string, generation: number): Promise<boolean> {
-    const d = await this.db.document.findUnique({ where: { id: documentId }, select: { generation: true, run: true } });
+    const [d] = await this.hot.rows<{ generation: number; run: string }>(DOCUMENT_RUN, [documentId]);
     return !!d && d.generation === generation && d.run === 'RUNNING';
   }
 }

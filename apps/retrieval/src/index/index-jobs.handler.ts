@@ -1,27 +1,37 @@
 import { Injectable } from '@nestjs/common';
-import { reportProgress, tryFinishDocument, type PrismaClient } from '@ragnest/db';
+import { reportProgress, statement, tryFinishDocument, type HotReads } from '@ragnest/db';
 import { JobNames, type JobPayload } from '@ragnest/contracts';
-import { InjectDb, JobHandler } from '@ragnest/runtime';
+import { InjectHotReads, JobHandler } from '@ragnest/runtime';
 import { IndexWriter } from './index-writer.service.js';
 
 /** Counting a document's indexed chunks after every batch is quadratic on big documents: at most once a second. */
 const PROGRESS_EVERY_MS = 1000;
+
+/** $1 document (statements on the hot-path pool: this runs for every batch ingested) */
+const DOCUMENT_STATE = statement('index_job_document', 'SELECT generation, run FROM document WHERE id = $1');
+/** $1 document, $2 generation */
+const INDEX_PROGRESS = statement(
+  'index_job_progress',
+  `SELECT count(*) FILTER (WHERE c.indexed)::int AS done, count(*)::int AS total,
+          NOT EXISTS (SELECT 1 FROM parse_task t WHERE t.document_id = $1 AND t.generation = $2 AND t.state <> 'DONE') AS parsed
+   FROM chunk c WHERE c.document_id = $1`,
+);
 
 @Injectable()
 export class IndexJobsHandler {
   private readonly lastProgress = new Map<string, number>();
 
   constructor(
-    @InjectDb() private readonly db: PrismaClient,
+    @InjectHotReads() private readonly hot: HotReads,
     private readonly writer: IndexWriter,
   ) {}
 
   @JobHandler(JobNames.indexChunks)
   async index(p: JobPayload<typeof JobNames.indexChunks>): Promise<'done' | 'stale'> {
-    const doc = await this.db.document.findUnique({ where: { id: p.documentId }, select: { generation: true, run: true } });
+    const [doc] = await this.hot.rows<{ generation: number; run: string }>(DOCUMENT_STATE, [p.documentId]);
     if (!doc || doc.generation !== p.generation || !['RUNNING', 'DONE'].includes(doc.run)) return 'stale';
     await this.writer.write(p.chunkIds);
-    if (doc.run === 'RUNNING' && (await tryFinishDocument(this.db, p.documentId, p.generation))) {
+    if (doc.run === 'RUNNING' && (await tryFinishDocument(this.hot, p.documentId, p.generation))) {
       this.lastProgress.delete(p.documentId);
       return 'done';
     }
@@ -29,13 +39,10 @@ export class IndexJobsHandler {
     if (doc.run === 'RUNNING' && Date.now() - last >= PROGRESS_EVERY_MS) {
       this.lastProgress.set(p.documentId, Date.now());
       if (this.lastProgress.size > 10_000) this.lastProgress.clear();
-      const [row] = await this.db.$queryRaw<{ done: number; total: number; parsed: boolean }[]>`
-        SELECT count(*) FILTER (WHERE c.indexed)::int AS done, count(*)::int AS total,
-               NOT EXISTS (SELECT 1 FROM parse_task t WHERE t.document_id = ${p.documentId} AND t.generation = ${p.generation} AND t.state <> 'DONE') AS parsed
-        FROM chunk c WHERE c.document_id = ${p.documentId}`;
+      const [row] = await this.hot.rows<{ done: number; total: number; parsed: boolean }>(INDEX_PROGRESS, [p.documentId, p.generation]);
       if (row && row.total > 0) {
         const frac = row.done / row.total;
-        await reportProgress(this.db, p.documentId, p.generation, row.parsed ? 0.5 + 0.5 * frac : null, row.parsed ? `Indexed ${row.done}/${row.total} chunks.` : undefined);
+        await reportProgress(this.hot, p.documentId, p.generation, row.parsed ? 0.5 + 0.5 * frac : null, row.parsed ? `Indexed ${row.done}/${row.total} chunks.` : undefined);
       }
     }
     return 'done';

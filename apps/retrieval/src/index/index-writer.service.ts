@@ -1,14 +1,46 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, documentLockKey, recordIndexRemoval, stampIndexed, type PrismaClient } from '@ragnest/db';
+import { PUT_VECTORS, Prisma, documentLockKey, recordIndexRemoval, stampIndexed, statement, vectorsParam, type HotReads, type PrismaClient } from '@ragnest/db';
 import { EmbeddingRegistry, embedChunks, vectorToBytes } from '@ragnest/embedding';
 import type { SearchIndex } from '@ragnest/search';
-import { InjectDb, QueueProducer } from '@ragnest/runtime';
+import { InjectDb, InjectHotReads, QueueProducer } from '@ragnest/runtime';
 import { SEARCH_INDEX } from '../search-index.provider.js';
 import { IndexDimensions } from './index-dimensions.service.js';
 import { titleTokens, toIndexedChunk, type ChunkIndexRow } from './indexed-chunk.js';
 
 type Tx = Prisma.TransactionClient;
 const TX = { timeout: 120_000, maxWait: 30_000 };
+
+/** $1 chunk ids */
+const CHUNK_DOCUMENTS = statement('index_chunk_documents', 'SELECT id, document_id FROM chunk WHERE id = ANY($1::text[])');
+/** $1 document */
+const DOCUMENT = statement(
+  'index_document',
+  'SELECT d.name, d.status, d.parser_config, ds.embedding_model FROM document d JOIN dataset ds ON ds.id = d.dataset_id WHERE d.id = $1',
+);
+/** $1 documentLockKey */
+const DOCUMENT_LOCK = statement('index_document_lock', 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))');
+/** $1 chunk ids, $2 document, $3 model */
+const CHUNK_STATE = statement(
+  'index_chunk_state',
+  `SELECT c.id, COALESCE(v.model = $3, false) AS embedded
+   FROM chunk c LEFT JOIN chunk_vector v ON v.chunk_id = c.id WHERE c.id = ANY($1::text[]) AND c.document_id = $2`,
+);
+/** $1 chunk ids, $2 document, $3 model */
+const CHUNK_ROWS = statement(
+  'index_chunk_rows',
+  `SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId", c.content,
+          c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions, c.available, v.vector,
+          COALESCE(v.model = $3, false) AS embedded
+   FROM chunk c LEFT JOIN chunk_vector v ON v.chunk_id = c.id WHERE c.id = ANY($1::text[]) AND c.document_id = $2`,
+);
+
+interface DocumentRow {
+  name: string;
+  status: string;
+  parser_config: Record<string, unknown> | null;
+  embedding_model: string;
+}
+type ChunkRow = Omit<ChunkIndexRow, 'vector' | 'documentName'> & { content: string; vector: Uint8Array | null; embedded: boolean };
 
 /**
  * The only writer of the search index. Index writes and index deletes of one document are serialised by
@@ -20,6 +52,7 @@ const TX = { timeout: 120_000, maxWait: 30_000 };
 export class IndexWriter {
   constructor(
     @InjectDb() private readonly db: PrismaClient,
+    @InjectHotReads() private readonly hot: HotReads,
     @Inject(SEARCH_INDEX) private readonly index: SearchIndex,
     private readonly registry: EmbeddingRegistry,
     private readonly dims: IndexDimensions,
@@ -33,49 +66,40 @@ export class IndexWriter {
   /** Embeds chunks that have no vector yet (manual add/edit), writes them to the index, marks them indexed. */
   async write(chunkIds: string[]): Promise<number> {
     if (!chunkIds.length) return 0;
-    const rows = await this.db.chunk.findMany({ where: { id: { in: chunkIds } }, select: { id: true, documentId: true } });
-    const byDoc = new Map<string, typeof rows>();
-    for (const r of rows) byDoc.set(r.documentId, [...(byDoc.get(r.documentId) ?? []), r]);
+    const rows = await this.hot.rows<{ id: string; document_id: string }>(CHUNK_DOCUMENTS, [chunkIds]);
+    const byDoc = new Map<string, string[]>();
+    for (const r of rows) byDoc.set(r.document_id, [...(byDoc.get(r.document_id) ?? []), r.id]);
     let n = 0;
-    for (const [documentId, chunks] of byDoc) n += await this.writeDocumentChunks(documentId, chunks.map((c) => c.id));
+    for (const [documentId, ids] of byDoc) n += await this.writeDocumentChunks(documentId, ids);
     return n;
   }
 
+  /**
+   * One document's chunks, in one transaction under the document's lock, on the hot-path pool: this runs for
+   * every batch ingested, and through Prisma's interactive transactions it cost the retrieval service more
+   * CPU than the statements did in Postgres.
+   */
   private async writeDocumentChunks(documentId: string, ids: string[]): Promise<number> {
-    const doc = await this.db.document.findUnique({
-      where: { id: documentId },
-      select: { name: true, status: true, parserConfig: true, dataset: { select: { embeddingModel: true } } },
-    });
+    const [doc] = await this.hot.rows<DocumentRow>(DOCUMENT, [documentId]);
     if (!doc) return 0;
-    const model = doc.dataset.embeddingModel;
-    return this.db.$transaction(async (tx) => {
-      await this.lock(tx, documentId);
+    const model = doc.embedding_model;
+    return this.hot.transaction(async (sql) => {
+      await sql.run(DOCUMENT_LOCK, [documentLockKey(documentId)]);
       // first only which chunks exist and which lack a vector of the dataset's model: an index that follows
       // the feed needs nothing else, and the common case (embedding worker ran) embeds nothing here
-      const state = await tx.$queryRaw<{ id: string; embedded: boolean }[]>`
-        SELECT c.id, COALESCE(v.model = ${model}, false) AS embedded
-        FROM chunk c LEFT JOIN chunk_vector v ON v.chunk_id = c.id WHERE c.id = ANY(${ids}::text[]) AND c.document_id = ${documentId}`;
+      const state = await sql.rows<{ id: string; embedded: boolean }>(CHUNK_STATE, [ids, documentId, model]);
       if (!state.length) return 0;
       const missing = state.filter((c) => !c.embedded).map((c) => c.id);
       const fetch = this.index.followsFeed ? missing : state.map((c) => c.id);
-      const rows = fetch.length
-        ? await tx.$queryRaw<(Omit<ChunkIndexRow, 'vector' | 'documentName'> & { content: string; vector: Uint8Array | null; embedded: boolean })[]>`
-            SELECT c.id, c.tenant_id AS "tenantId", c.dataset_id AS "datasetId", c.document_id AS "documentId", c.content,
-                   c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions, c.available, v.vector,
-                   COALESCE(v.model = ${model}, false) AS embedded
-            FROM chunk c LEFT JOIN chunk_vector v ON v.chunk_id = c.id WHERE c.id = ANY(${fetch}::text[]) AND c.document_id = ${documentId}`
-        : [];
+      const rows = fetch.length ? await sql.rows<ChunkRow>(CHUNK_ROWS, [fetch, documentId, model]) : [];
       const toEmbed = rows.filter((c) => !c.embedded);
       if (toEmbed.length) {
-        const weight = Number((doc.parserConfig as Record<string, unknown> | null)?.filename_embd_weight ?? 0.1);
+        const weight = Number(doc.parser_config?.filename_embd_weight ?? 0.1);
         const vecs = await embedChunks(this.registry.get(model), toEmbed, doc.name, Number.isFinite(weight) ? weight : 0.1);
         toEmbed.forEach((c, i) => {
           c.vector = vectorToBytes(vecs[i]!);
         });
-        for (const c of toEmbed) {
-          const vec = { model, vector: c.vector as Uint8Array<ArrayBuffer>, updatedAt: new Date() };
-          await tx.chunkVector.upsert({ where: { chunkId: c.id }, create: { chunkId: c.id, ...vec }, update: vec });
-        }
+        await sql.run(PUT_VECTORS, [model, toEmbed.map((c) => c.id), vectorsParam(toEmbed.map((c) => c.vector!))]);
       }
       if (!this.index.followsFeed) {
         const title = titleTokens(doc.name);
@@ -84,9 +108,9 @@ export class IndexWriter {
         await this.dims.ensure(items[0]!.vector.length);
         await this.index.upsert(items);
       }
-      await stampIndexed(tx, state.map((c) => c.id), true);
+      await stampIndexed(sql, state.map((c) => c.id), true);
       return state.length;
-    }, TX);
+    });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { feedHead, readFeed, settledFeedHead, statement, type FeedPage, type HotReads, type PrismaClient } from '@ragnest/db';
+import { feedHead, readFeed, settledFeedHead, statement, type FeedPage, type HotReads } from '@ragnest/db';
 import { MemorySearchIndex, type IndexedChunk, type SearchIndex } from '@ragnest/search';
-import { InjectConfig, InjectDb, InjectHotReads, settleWithin } from '@ragnest/runtime';
+import { InjectConfig, InjectHotReads, settleWithin } from '@ragnest/runtime';
 import type { AppConfig } from '@ragnest/config';
 import { getLogger } from '@ragnest/logger';
 import { SEARCH_INDEX } from '../search-index.provider.js';
@@ -54,7 +54,6 @@ export class MemoryIndexSync implements OnApplicationBootstrap, BeforeApplicatio
   private stopped = false;
 
   constructor(
-    @InjectDb() private readonly db: PrismaClient,
     @InjectHotReads() private readonly hot: HotReads,
     @Inject(SEARCH_INDEX) private readonly index: SearchIndex,
     @InjectConfig() private readonly config: AppConfig,
@@ -138,7 +137,7 @@ export class MemoryIndexSync implements OnApplicationBootstrap, BeforeApplicatio
     if (!this.loaded && this.ready) await this.ready;
     // a replica that lost the feed for long is rebuilding its index aside: until the swap, it serves what it has
     if (this.reloading) return;
-    const target = head ?? (await feedHead(this.db));
+    const target = head ?? (await feedHead(this.hot));
     try {
       while (this.applied < target) await this.drain();
     } catch (err) {
@@ -200,7 +199,7 @@ export class MemoryIndexSync implements OnApplicationBootstrap, BeforeApplicatio
 
   private async drainAll(): Promise<void> {
     for (;;) {
-      const page = await readFeed(this.db, this.applied, PAGE);
+      const page = await readFeed(this.hot, this.applied, PAGE);
       await this.apply(page);
       this.applied = page.head;
       this.lastSyncAt = Date.now();
@@ -216,7 +215,7 @@ export class MemoryIndexSync implements OnApplicationBootstrap, BeforeApplicatio
     const started = Date.now();
     if (this.draining) await this.draining.catch(() => undefined);
     // the position first: changes during the load are re-applied from the feed (applying is idempotent)
-    const head = await settledFeedHead(this.db);
+    const head = await settledFeedHead(this.hot);
     const fresh = this.memory.emptyCopy();
     let after = '';
     let n = 0;

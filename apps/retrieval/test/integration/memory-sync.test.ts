@@ -61,7 +61,7 @@ async function scope() {
 
 async function replica(): Promise<{ sync: MemoryIndexSync; index: MemorySearchIndex }> {
   const index = new MemorySearchIndex();
-  const sync = new MemoryIndexSync(db, hot, index, config);
+  const sync = new MemoryIndexSync(hot, index, config);
   await sync.onApplicationBootstrap();
   replicas.push(sync);
   await expect(sync.health()).rejects.toThrow(/loading/);
@@ -121,7 +121,7 @@ test('ensure(head) waits for a position read before the search; the feed never s
   });
   // the reader's position: everything so far (an idle poll from it reads nothing)
   const before = await feedHead(db);
-  expect(await readFeed(db, before, 10_000)).toEqual({ head: before, chunks: [], removals: [] });
+  expect(await readFeed(hot, before, 10_000)).toEqual({ head: before, chunks: [], removals: [] });
   const writer = db.$transaction(async (tx) => {
     await stampIndexed(tx, [id], true);
     await held.promise;
@@ -130,7 +130,7 @@ test('ensure(head) waits for a position read before the search; the feed never s
   // a second writer and a reader queue behind it: the reader cannot read past the uncommitted position
   const fastWrite = s.index('fast writer', axis(4));
   // (from `before`: the position the writer took is past it although not committed, so the reader takes the lock)
-  const reading = readFeed(db, before, 10_000);
+  const reading = readFeed(hot, before, 10_000);
   await new Promise((res) => setTimeout(res, 200));
   held.resolve();
   await writer;
@@ -216,9 +216,11 @@ test('a feed poll during the first load waits for it: the feed is not applied fr
       if (st.name === 'index_load_page') await new Promise((r) => setTimeout(r, 150));
       return hot.rows(st as never, values);
     },
+    run: (st: never, values: unknown[]) => hot.run(st, values),
+    transaction: (fn: never) => hot.transaction(fn),
   } as unknown as HotReads;
   const index = new MemorySearchIndex();
-  const sync = new MemoryIndexSync(db, slow, index, { search: { engine: 'memory', syncIntervalMs: 20 } } as unknown as AppConfig);
+  const sync = new MemoryIndexSync(slow, index, { search: { engine: 'memory', syncIntervalMs: 20 } } as unknown as AppConfig);
   replicas.push(sync);
   await sync.onApplicationBootstrap();
   await sync.whenLoaded();
