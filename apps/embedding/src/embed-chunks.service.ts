@@ -18,6 +18,7 @@ const CHUNKS = statement(
   `SELECT c.id, c.content, c.content_tokens AS "contentTokens", c.questions, COALESCE(v.model = $3, false) AS embedded
    FROM chunk c LEFT JOIN chunk_vector v ON v.chunk_id = c.id
    WHERE c.id = ANY($1::text[]) AND c.document_id = $2`,
+  { planEachTime: true },
 );
 
 interface DocumentRow {

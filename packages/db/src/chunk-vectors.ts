@@ -10,6 +10,7 @@ export const PUT_VECTORS = statement(
    SELECT u.id, $1, decode(u.v, 'base64'), now()
    FROM unnest($2::text[], $3::text[]) AS u(id, v) WHERE EXISTS (SELECT 1 FROM chunk c WHERE c.id = u.id)
    ON CONFLICT (chunk_id) DO UPDATE SET model = excluded.model, vector = excluded.vector, updated_at = now()`,
+  { planEachTime: true },
 );
 
 /** PUT_VECTORS's $3. */

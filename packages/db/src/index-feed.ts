@@ -20,7 +20,7 @@ const LOCK_SHARED = statement('feed_lock_shared', `SELECT pg_advisory_xact_lock_
  */
 type SqlTx = Sql | Prisma.TransactionClient;
 
-const STAMP = statement('feed_stamp', `UPDATE chunk SET indexed = $1, index_seq = nextval('index_change_seq') WHERE id = ANY($2::text[])`);
+const STAMP = statement('feed_stamp', `UPDATE chunk SET indexed = $1, index_seq = nextval('index_change_seq') WHERE id = ANY($2::text[])`, { planEachTime: true });
 
 /** Sets `indexed` on chunks and gives them feed positions. Call last in the transaction that changed the index. */
 export async function stampIndexed(tx: SqlTx, ids: readonly string[], indexed: boolean): Promise<void> {
@@ -33,6 +33,7 @@ export async function stampIndexed(tx: SqlTx, ids: readonly string[], indexed: b
 const RESTAMP = statement(
   'feed_restamp_document',
   `UPDATE chunk SET index_seq = nextval('index_change_seq') WHERE document_id = $1 AND indexed RETURNING id`,
+  { planEachTime: true },
 );
 
 /**
@@ -123,12 +124,14 @@ const FEED_CHUNKS = statement(
   'feed_chunks',
   `SELECT index_seq AS seq, id, tenant_id AS "tenantId", dataset_id AS "datasetId", document_id AS "documentId", indexed
    FROM chunk WHERE index_seq > $1 AND index_seq <= $2 ORDER BY index_seq LIMIT $3`,
+  { planEachTime: true },
 );
 /** $1 since, $2 up to */
 const FEED_REMOVALS = statement(
   'feed_removals',
   `SELECT seq, tenant_id AS "tenantId", dataset_id AS "datasetId", document_id AS "documentId", chunk_ids AS "chunkIds"
    FROM index_tombstone WHERE seq > $1 AND seq <= $2 ORDER BY seq`,
+  { planEachTime: true },
 );
 
 type Row<T extends { seq: bigint }> = Omit<T, 'seq'> & { seq: string | bigint };

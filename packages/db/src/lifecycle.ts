@@ -43,6 +43,7 @@ const FINISH = statement(
      AND EXISTS (SELECT 1 FROM parse_task t WHERE t.document_id = d.id AND t.generation = d.generation)
      AND NOT EXISTS (SELECT 1 FROM parse_task t WHERE t.document_id = d.id AND t.generation = d.generation AND t.state <> 'DONE')
      AND NOT EXISTS (SELECT 1 FROM chunk c WHERE c.document_id = d.id AND NOT c.indexed)`,
+  { planEachTime: true },
 );
 
 /**
@@ -65,7 +66,7 @@ const FAIL = statement(
    WHERE id = $2 AND generation = $3 AND run = 'RUNNING'`,
 );
 /** $1 document, $2 generation */
-const FAIL_TASKS = statement('doc_fail_tasks', `UPDATE parse_task SET state = 'FAIL' WHERE document_id = $1 AND generation = $2 AND state IN ('QUEUED','RUNNING')`);
+const FAIL_TASKS = statement('doc_fail_tasks', `UPDATE parse_task SET state = 'FAIL' WHERE document_id = $1 AND generation = $2 AND state IN ('QUEUED','RUNNING')`, { planEachTime: true });
 
 /** Ends a RUNNING document as FAIL with a reason users see (progress -1). */
 export async function failDocument(db: SqlLike, documentId: string, generation: number, reason: string): Promise<boolean> {

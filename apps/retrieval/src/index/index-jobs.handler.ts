@@ -15,6 +15,7 @@ const INDEX_PROGRESS = statement(
   `SELECT count(*) FILTER (WHERE c.indexed)::int AS done, count(*)::int AS total,
           NOT EXISTS (SELECT 1 FROM parse_task t WHERE t.document_id = $1 AND t.generation = $2 AND t.state <> 'DONE') AS parsed
    FROM chunk c WHERE c.document_id = $1`,
+  { planEachTime: true },
 );
 
 @Injectable()

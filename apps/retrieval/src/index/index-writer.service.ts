@@ -11,7 +11,7 @@ type Tx = Prisma.TransactionClient;
 const TX = { timeout: 120_000, maxWait: 30_000 };
 
 /** $1 chunk ids */
-const CHUNK_DOCUMENTS = statement('index_chunk_documents', 'SELECT id, document_id FROM chunk WHERE id = ANY($1::text[])');
+const CHUNK_DOCUMENTS = statement('index_chunk_documents', 'SELECT id, document_id FROM chunk WHERE id = ANY($1::text[])', { planEachTime: true });
 /** $1 document */
 const DOCUMENT = statement(
   'index_document',
@@ -24,6 +24,7 @@ const CHUNK_STATE = statement(
   'index_chunk_state',
   `SELECT c.id, COALESCE(v.model = $3, false) AS embedded
    FROM chunk c LEFT JOIN chunk_vector v ON v.chunk_id = c.id WHERE c.id = ANY($1::text[]) AND c.document_id = $2`,
+  { planEachTime: true },
 );
 /** $1 chunk ids, $2 document, $3 model */
 const CHUNK_ROWS = statement(
@@ -32,6 +33,7 @@ const CHUNK_ROWS = statement(
           c.content_tokens AS "contentTokens", c.important_keywords AS "importantKeywords", c.questions, c.available, v.vector,
           COALESCE(v.model = $3, false) AS embedded
    FROM chunk c LEFT JOIN chunk_vector v ON v.chunk_id = c.id WHERE c.id = ANY($1::text[]) AND c.document_id = $2`,
+  { planEachTime: true },
 );
 
 interface DocumentRow {
