@@ -34,6 +34,44 @@ const ORD_PER_PAGE = 20_000;
 
 type Outcome = 'done' | 'stale' | 'cancelled';
 
+/**
+ * Starts a task: $1 task, $2 generation, $3 document. A row only when the task is still to do and its document
+ * still parsing that generation; the task is then RUNNING with one more attempt (`attempts` is the count before).
+ * One statement on the hot-path pool instead of three Prisma calls: every page range of a PDF is a task.
+ */
+const CLAIM_TASK = statement(
+  'parse_claim_task',
+  `WITH t AS (
+     SELECT t.id, t.from_page, t.to_page, t.attempts, t.layout
+     FROM parse_task t JOIN document d ON d.id = t.document_id
+     WHERE t.id = $1 AND t.generation = $2 AND t.state NOT IN ('DONE', 'CANCEL', 'FAIL')
+       AND d.id = $3 AND d.generation = $2 AND d.run = 'RUNNING'
+   ), claim AS (
+     UPDATE parse_task SET state = 'RUNNING', attempts = parse_task.attempts + 1, updated_at = now() FROM t WHERE parse_task.id = t.id
+   )
+   SELECT t.from_page, t.to_page, t.attempts, t.layout, d.name, d.size::float8 AS size, d.location, d.chunk_method,
+          d.parser_config, d.dataset_id, d.tenant_id, ds.language
+   FROM t CROSS JOIN document d JOIN dataset ds ON ds.id = d.dataset_id WHERE d.id = $3`,
+);
+interface ClaimedTask {
+  from_page: number;
+  to_page: number;
+  attempts: number;
+  layout: unknown;
+  name: string;
+  size: number;
+  location: string;
+  chunk_method: string;
+  parser_config: unknown;
+  dataset_id: string;
+  tenant_id: string;
+  language: string;
+}
+/** $1 task, $2 chunks written */
+const TASK_DONE = statement('parse_task_done', `UPDATE parse_task SET state = 'DONE', progress = 1, chunk_count = $2, updated_at = now() WHERE id = $1`);
+/** $1 document */
+const CHUNK_COUNT = statement('parse_chunk_count', 'SELECT count(*)::int AS n FROM chunk WHERE document_id = $1', { planEachTime: true });
+
 /** $1 document: asked every CANCEL_CHECK_MS by every running task */
 const DOCUMENT_RUN = statement('parse_document_run', 'SELECT generation, run FROM document WHERE id = $1');
 
@@ -58,11 +96,21 @@ export class ParseTaskService {
   ) {}
 
   async run(p: JobPayload<typeof JobNames.parseTask>, ctx: JobContext): Promise<Outcome> {
-    const task = await this.db.parseTask.findUnique({ where: { id: p.taskId } });
-    if (!task || task.generation !== p.generation || ['DONE', 'CANCEL', 'FAIL'].includes(task.state)) return 'stale';
-    const doc = await this.db.document.findUnique({ where: { id: p.documentId }, include: { dataset: { select: { language: true } } } });
-    if (!doc || doc.generation !== p.generation || doc.run !== 'RUNNING') return 'stale';
-    await this.db.parseTask.update({ where: { id: task.id }, data: { state: 'RUNNING', attempts: { increment: 1 } } });
+    // one statement: the task and its document still current, the task marked RUNNING, what parsing needs
+    const [row] = await this.hot.rows<ClaimedTask>(CLAIM_TASK, [p.taskId, p.generation, p.documentId]);
+    if (!row) return 'stale';
+    const task = { id: p.taskId, documentId: p.documentId, generation: p.generation, fromPage: row.from_page, toPage: row.to_page, attempts: row.attempts, layout: row.layout };
+    const doc = {
+      id: p.documentId,
+      name: row.name,
+      size: row.size,
+      location: row.location,
+      chunkMethod: row.chunk_method,
+      parserConfig: row.parser_config,
+      datasetId: row.dataset_id,
+      tenantId: row.tenant_id,
+      language: row.language,
+    };
     const started = Date.now();
     let range: PlannedRange = { fromPage: task.fromPage, toPage: task.toPage };
     // a range task of a split file: what the splitting task learned of the whole file
@@ -122,7 +170,7 @@ export class ParseTaskService {
       const drafts = chunkDocument(sections, doc.chunkMethod, {
         kind: type.kind,
         fileName: doc.name,
-        options: chunkMethodOptions(doc.parserConfig, doc.dataset.language),
+        options: chunkMethodOptions(doc.parserConfig, doc.language),
       });
       const rowCtx = { documentId: doc.id, datasetId: doc.datasetId, tenantId: doc.tenantId, generation: p.generation, taskId: task.id };
       let batch: ChunkDraft[] = [];
@@ -164,14 +212,14 @@ export class ParseTaskService {
       // a page range may hold only blank pages; the document as a whole is checked when its last task ends
       if (written === 0 && !ranged()) throw new ParseError('No text content could be extracted from the file');
       ingestCounter.inc({ unit: 'chunks' }, written);
-      await this.db.parseTask.update({ where: { id: task.id }, data: { state: 'DONE', progress: 1, chunkCount: written } });
+      await this.hot.run(TASK_DONE, [task.id, written]);
       const secs = ((Date.now() - started) / 1000).toFixed(2);
       if (ranged()) {
-        const { done, total } = await taskCounts(this.db, doc.id, p.generation);
+        const { done, total } = await taskCounts(this.hot, doc.id, p.generation);
         await reportProgress(this.hot, doc.id, p.generation, 0.05 + 0.45 * (done / total), `${pagesLabel(range)} done: ${written} chunks in ${secs}s (${done}/${total} tasks).`);
         if (done === total) {
           ingestCounter.inc({ unit: 'bytes' }, size);
-          const chunks = await this.db.chunk.count({ where: { documentId: doc.id } });
+          const [{ n: chunks } = { n: 0 }] = await this.hot.rows<{ n: number }>(CHUNK_COUNT, [doc.id]);
           if (chunks === 0) throw new ParseError('No text content could be extracted from the file');
           await reportProgress(this.hot, doc.id, p.generation, 0.5, `Parsing finished: ${chunks} chunks from ${total} page ranges. Embedding and indexing...`);
         }
@@ -251,7 +299,7 @@ export class ParseTaskService {
 
   private async reportRunning(documentId: string, generation: number, range: PlannedRange, fraction: number, written: number): Promise<void> {
     if (range.toPage < WHOLE_FILE) {
-      const { done, total } = await taskCounts(this.db, documentId, generation);
+      const { done, total } = await taskCounts(this.hot, documentId, generation);
       await reportProgress(this.hot, documentId, generation, 0.05 + 0.45 * (done / total), `${pagesLabel(range)}: ${written} chunks so far (${done}/${total} tasks done).`);
       return;
     }

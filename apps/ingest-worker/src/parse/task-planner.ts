@@ -1,4 +1,4 @@
-import { newId, type PrismaClient } from '@ragnest/db';
+import { asSql, newId, statement, type PrismaClient, type SqlLike } from '@ragnest/db';
 
 /** to_page of a task covering the whole file (RAGFlow's 100,000,000). */
 export const WHOLE_FILE = 100_000_000;
@@ -60,14 +60,15 @@ export async function splitTask(
   });
 }
 
+/** $1 document, $2 generation */
+const TASK_COUNTS = statement(
+  'parse_task_counts',
+  `SELECT count(*) FILTER (WHERE state = 'DONE')::int AS done, count(*)::int AS total FROM parse_task WHERE document_id = $1 AND generation = $2`,
+  { planEachTime: true },
+);
+
 /** Done and total tasks of a document's generation (for "3/10 tasks" progress). */
-export async function taskCounts(db: PrismaClient, documentId: string, generation: number): Promise<{ done: number; total: number }> {
-  const rows = await db.parseTask.groupBy({ by: ['state'], where: { documentId, generation }, _count: { _all: true } });
-  let done = 0;
-  let total = 0;
-  for (const r of rows) {
-    total += r._count._all;
-    if (r.state === 'DONE') done += r._count._all;
-  }
-  return { done, total };
+export async function taskCounts(db: SqlLike, documentId: string, generation: number): Promise<{ done: number; total: number }> {
+  const [row] = await asSql(db).rows<{ done: number; total: number }>(TASK_COUNTS, [documentId, generation]);
+  return row ?? { done: 0, total: 0 };
 }

@@ -7,9 +7,7 @@ import { IndexWriter } from './index-writer.service.js';
 /** Counting a document's indexed chunks after every batch is quadratic on big documents: at most once a second. */
 const PROGRESS_EVERY_MS = 1000;
 
-/** $1 document (statements on the hot-path pool: this runs for every batch ingested) */
-const DOCUMENT_STATE = statement('index_job_document', 'SELECT generation, run FROM document WHERE id = $1');
-/** $1 document, $2 generation */
+/** $1 document, $2 generation (statements on the hot-path pool: this runs for every batch ingested) */
 const INDEX_PROGRESS = statement(
   'index_job_progress',
   `SELECT count(*) FILTER (WHERE c.indexed)::int AS done, count(*)::int AS total,
@@ -29,9 +27,10 @@ export class IndexJobsHandler {
 
   @JobHandler(JobNames.indexChunks)
   async index(p: JobPayload<typeof JobNames.indexChunks>): Promise<'done' | 'stale'> {
-    const [doc] = await this.hot.rows<{ generation: number; run: string }>(DOCUMENT_STATE, [p.documentId]);
+    const doc = await this.writer.document(p.documentId);
     if (!doc || doc.generation !== p.generation || !['RUNNING', 'DONE'].includes(doc.run)) return 'stale';
-    await this.writer.write(p.chunkIds);
+    // a job's chunks are all of its document (only the document's own chunks are written, whatever the ids)
+    await this.writer.writeDocumentChunks(p.documentId, p.chunkIds, doc);
     if (doc.run === 'RUNNING' && (await tryFinishDocument(this.hot, p.documentId, p.generation))) {
       this.lastProgress.delete(p.documentId);
       return 'done';

@@ -15,7 +15,7 @@ const CHUNK_DOCUMENTS = statement('index_chunk_documents', 'SELECT id, document_
 /** $1 document */
 const DOCUMENT = statement(
   'index_document',
-  'SELECT d.name, d.status, d.parser_config, ds.embedding_model FROM document d JOIN dataset ds ON ds.id = d.dataset_id WHERE d.id = $1',
+  'SELECT d.generation, d.run, d.name, d.status, d.parser_config, ds.embedding_model FROM document d JOIN dataset ds ON ds.id = d.dataset_id WHERE d.id = $1',
 );
 /** $1 documentLockKey */
 const DOCUMENT_LOCK = statement('index_document_lock', 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))');
@@ -36,7 +36,9 @@ const CHUNK_ROWS = statement(
   { planEachTime: true },
 );
 
-interface DocumentRow {
+export interface IndexDocument {
+  generation: number;
+  run: string;
   name: string;
   status: string;
   parser_config: Record<string, unknown> | null;
@@ -76,13 +78,19 @@ export class IndexWriter {
     return n;
   }
 
+  /** What indexing a document's chunks needs of it (and its state), or undefined when it is gone. */
+  async document(documentId: string): Promise<IndexDocument | undefined> {
+    const [doc] = await this.hot.rows<IndexDocument>(DOCUMENT, [documentId]);
+    return doc;
+  }
+
   /**
    * One document's chunks, in one transaction under the document's lock, on the hot-path pool: this runs for
    * every batch ingested, and through Prisma's interactive transactions it cost the retrieval service more
-   * CPU than the statements did in Postgres.
+   * CPU than the statements did in Postgres. `doc` when the caller has just read it.
    */
-  private async writeDocumentChunks(documentId: string, ids: string[]): Promise<number> {
-    const [doc] = await this.hot.rows<DocumentRow>(DOCUMENT, [documentId]);
+  async writeDocumentChunks(documentId: string, ids: string[], known?: IndexDocument): Promise<number> {
+    const doc = known ?? (await this.document(documentId));
     if (!doc) return 0;
     const model = doc.embedding_model;
     return this.hot.transaction(async (sql) => {

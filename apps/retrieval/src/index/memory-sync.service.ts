@@ -28,9 +28,9 @@ const LOAD_COLUMNS = `
          (c.available AND d.status = '1') AS available, v.vector, d.name AS "documentName"
   FROM chunk c JOIN document d ON d.id = c.document_id JOIN chunk_vector v ON v.chunk_id = c.id`;
 /** $1 the last id of the previous page ('' first), $2 the page size */
-const LOAD_PAGE = statement('index_load_page', `${LOAD_COLUMNS} WHERE c.indexed AND c.id > $1 ORDER BY c.id LIMIT $2`);
+const LOAD_PAGE = statement('index_load_page', `${LOAD_COLUMNS} WHERE c.indexed AND c.id > $1 ORDER BY c.id LIMIT $2`, { planEachTime: true });
 /** $1 the ids a feed page stamped indexed */
-const LOAD_IDS = statement('index_load_ids', `${LOAD_COLUMNS} WHERE c.id = ANY($1::text[]) AND c.indexed`);
+const LOAD_IDS = statement('index_load_ids', `${LOAD_COLUMNS} WHERE c.id = ANY($1::text[]) AND c.indexed`, { planEachTime: true });
 
 type LoadRow = ChunkIndexRow;
 
