@@ -33,12 +33,10 @@ const FINISH = statement(
   `UPDATE document d SET
      run = 'DONE',
      progress = 1,
-     chunk_count = s.cnt,
-     token_count = s.tokens,
+     (chunk_count, token_count) = (SELECT count(*)::int, COALESCE(sum(token_count), 0)::int FROM chunk WHERE document_id = $2),
      process_duration = EXTRACT(EPOCH FROM (now() - COALESCE(d.process_begin_at, d.updated_at))),
      progress_msg = right(d.progress_msg || E'\\n' || $1::text, ${MAX_PROGRESS_MSG}),
      updated_at = now()
-   FROM (SELECT count(*)::int AS cnt, COALESCE(sum(token_count), 0)::int AS tokens FROM chunk WHERE document_id = $2) s
    WHERE d.id = $2 AND d.generation = $3 AND d.run = 'RUNNING'
      AND EXISTS (SELECT 1 FROM parse_task t WHERE t.document_id = d.id AND t.generation = d.generation)
      AND NOT EXISTS (SELECT 1 FROM parse_task t WHERE t.document_id = d.id AND t.generation = d.generation AND t.state <> 'DONE')
@@ -49,6 +47,8 @@ const FINISH = statement(
 /**
  * Marks the document DONE once every parse task of its generation is DONE and every chunk is indexed.
  * One atomic statement, so any number of workers may call it; counts come from the chunk rows themselves.
+ * It runs after every index batch: the counts are taken only when the document is finishing (a subquery in
+ * SET), not on every call (a join in FROM counted all of a big document's chunks per batch, quadratic).
  * Returns true when this call made the transition.
  */
 export async function tryFinishDocument(db: SqlLike, documentId: string, generation: number): Promise<boolean> {
